@@ -1,0 +1,464 @@
+#include "backend/audit/auditlog.h"
+
+#include "backend/core/ids.h"
+#include "backend/core/json.h"
+#include "backend/security/crypto.h"
+
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QtConcurrent/QtConcurrentMap>
+
+namespace kyc::audit {
+
+namespace {
+
+// Appends `"key":` then the string, or null when empty.
+void field(QByteArray &out, const char *key, const QString &value)
+{
+    out.append('"');
+    out.append(key);
+    out.append("\":");
+    if (value.isEmpty())
+        out.append("null");
+    else
+        json::appendCanonicalString(out, value);
+}
+
+// The canonical form with the details already in canonical JSON text. Keys are in sorted order.
+QByteArray canonicalBytes(const Event &e, QByteArrayView detailsCanonical, bool withHash)
+{
+    QByteArray out;
+    out.reserve(320 + detailsCanonical.size());
+    out.append('{');
+    field(out, "action", e.action);
+    out.append(',');
+    field(out, "actor_id", e.actorId);
+    out.append(',');
+    field(out, "actor_type", e.actorType);
+    out.append(',');
+    field(out, "chain", e.chain);
+    out.append(",\"details\":");
+    out.append(detailsCanonical.isEmpty() ? QByteArrayView("{}") : detailsCanonical);
+    out.append(',');
+    field(out, "entity_id", e.entityId);
+    out.append(',');
+    field(out, "entity_type", e.entityType);
+    out.append(',');
+    field(out, "firm_id", e.firmId);
+    if (withHash) {
+        out.append(',');
+        field(out, "hash", e.hash);
+    }
+    out.append(',');
+    field(out, "id", e.id);
+    out.append(',');
+    field(out, "ip", e.ip);
+    out.append(',');
+    field(out, "occurred_at", e.occurredAt);
+    out.append(',');
+    field(out, "prev_hash", e.prevHash);
+    out.append(",\"sequence\":");
+    out.append(QByteArray::number(e.sequence));
+    out.append('}');
+    return out;
+}
+
+QString hashOf(const Event &e, QByteArrayView detailsCanonical)
+{
+    return QString::fromLatin1(crypto::sha256Hex(canonicalBytes(e, detailsCanonical, false)));
+}
+
+QString nullable(const QVariant &v)
+{
+    return v.isNull() ? QString() : v.toString();
+}
+
+QVariant orNull(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
+}
+
+constexpr auto kColumns = "id, chain, sequence, occurred_at, firm_id, actor_type, actor_id, action, entity_type, "
+                          "entity_id, ip, details, prev_hash, hash";
+
+Event readEvent(const QSqlQuery &q, QByteArray *detailsText = nullptr)
+{
+    Event e;
+    e.id = q.value(0).toString();
+    e.chain = q.value(1).toString();
+    e.sequence = q.value(2).toLongLong();
+    e.occurredAt = q.value(3).toString();
+    e.firmId = nullable(q.value(4));
+    e.actorType = nullable(q.value(5));
+    e.actorId = nullable(q.value(6));
+    e.action = nullable(q.value(7));
+    e.entityType = nullable(q.value(8));
+    e.entityId = nullable(q.value(9));
+    e.ip = nullable(q.value(10));
+    const QByteArray details = q.value(11).toString().toUtf8();
+    if (detailsText)
+        *detailsText = details;
+    else
+        e.details = QJsonDocument::fromJson(details).object();
+    e.prevHash = q.value(12).toString();
+    e.hash = q.value(13).toString();
+    return e;
+}
+
+} // namespace
+
+QByteArray canonicalForm(const Event &e)
+{
+    return canonicalBytes(e, json::canonical(e.details), false);
+}
+
+QString computeHash(const Event &e)
+{
+    return hashOf(e, json::canonical(e.details));
+}
+
+QJsonObject toJson(const Event &e)
+{
+    auto str = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
+    QJsonObject o;
+    o.insert(QStringLiteral("id"), e.id);
+    o.insert(QStringLiteral("chain"), e.chain);
+    o.insert(QStringLiteral("sequence"), e.sequence);
+    o.insert(QStringLiteral("occurred_at"), e.occurredAt);
+    o.insert(QStringLiteral("firm_id"), str(e.firmId));
+    o.insert(QStringLiteral("actor_type"), str(e.actorType));
+    o.insert(QStringLiteral("actor_id"), str(e.actorId));
+    o.insert(QStringLiteral("action"), str(e.action));
+    o.insert(QStringLiteral("entity_type"), str(e.entityType));
+    o.insert(QStringLiteral("entity_id"), str(e.entityId));
+    o.insert(QStringLiteral("ip"), str(e.ip));
+    o.insert(QStringLiteral("details"), e.details);
+    o.insert(QStringLiteral("prev_hash"), e.prevHash);
+    o.insert(QStringLiteral("hash"), e.hash);
+    return o;
+}
+
+QByteArray checkpointMessage(const Checkpoint &c)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("chain"), c.chain);
+    o.insert(QStringLiteral("sequence"), c.sequence);
+    o.insert(QStringLiteral("head_hash"), c.headHash);
+    o.insert(QStringLiteral("signed_at"), c.signedAt);
+    return json::canonical(o);
+}
+
+AuditLog::AuditLog(storage::Database &db, const Clock &clock, crypto::Ed25519Key signingKey)
+    : m_db(db)
+    , m_clock(clock)
+    , m_key(std::move(signingKey))
+    , m_publicKey(m_key.publicKey())
+{
+}
+
+Result<std::pair<qint64, QString>> AuditLog::head(const QString &chain)
+{
+    QSqlQuery &q = m_db.prepare(QStringLiteral("SELECT sequence, hash FROM audit_events WHERE chain = ? "
+                                              "ORDER BY sequence DESC LIMIT 1"));
+    q.addBindValue(chain);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    std::pair<qint64, QString> h{0, kGenesisHash};
+    if (q.next())
+        h = {q.value(0).toLongLong(), q.value(1).toString()};
+    q.finish();
+    return h;
+}
+
+Result<Event> AuditLog::append(const NewEvent &in)
+{
+    if (in.action.isEmpty() || in.actorType.isEmpty())
+        return fail(Error::internal(QStringLiteral("audit event without action or actor type")));
+    storage::Transaction tx(m_db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+
+    Event e;
+    e.id = newId();
+    e.chain = chainFor(in.firmId);
+    e.occurredAt = isoUtc(m_clock.now());
+    e.firmId = in.firmId;
+    e.actorType = in.actorType;
+    e.actorId = in.actorId;
+    e.action = in.action;
+    e.entityType = in.entityType;
+    e.entityId = in.entityId;
+    e.ip = in.ip;
+    e.details = in.details;
+    // The head is read inside the write transaction, so two writers can never chain to the same event.
+    auto h = head(e.chain);
+    if (!h)
+        return fail(h.error());
+    e.sequence = h->first + 1;
+    e.prevHash = h->second;
+    const QByteArray details = json::canonical(e.details);
+    e.hash = hashOf(e, details);
+
+    QSqlQuery &q = m_db.prepare(QStringLiteral("INSERT INTO audit_events (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                                   .arg(QLatin1String(kColumns)));
+    q.addBindValue(e.id);
+    q.addBindValue(e.chain);
+    q.addBindValue(e.sequence);
+    q.addBindValue(e.occurredAt);
+    q.addBindValue(orNull(e.firmId));
+    q.addBindValue(e.actorType);
+    q.addBindValue(orNull(e.actorId));
+    q.addBindValue(e.action);
+    q.addBindValue(orNull(e.entityType));
+    q.addBindValue(orNull(e.entityId));
+    q.addBindValue(orNull(e.ip));
+    q.addBindValue(QString::fromUtf8(details));
+    q.addBindValue(e.prevHash);
+    q.addBindValue(e.hash);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return e;
+}
+
+Result<QStringList> AuditLog::chains()
+{
+    QSqlQuery q(m_db.connection());
+    if (!q.exec(QStringLiteral("SELECT DISTINCT chain FROM audit_events ORDER BY chain")))
+        return fail(Error::internal(q.lastError().text()));
+    QStringList out;
+    while (q.next())
+        out << q.value(0).toString();
+    return out;
+}
+
+Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress &progress)
+{
+    VerifyResult r;
+    r.chain = chain;
+    QSqlDatabase conn = m_db.connection();
+    qint64 total = 0;
+    {
+        QSqlQuery c(conn);
+        c.prepare(QStringLiteral("SELECT COUNT(*) FROM audit_events WHERE chain = ?"));
+        c.addBindValue(chain);
+        if (!c.exec() || !c.next())
+            return fail(Error::internal(c.lastError().text()));
+        total = c.value(0).toLongLong();
+    }
+
+    QSqlQuery q(conn);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM audit_events WHERE chain = ? ORDER BY sequence").arg(QLatin1String(kColumns)));
+    q.addBindValue(chain);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+
+    struct Row {
+        Event e;
+        QByteArray details;
+        bool hashOk = false;
+    };
+    constexpr int kBatch = 16384;
+    std::vector<Row> batch;
+    batch.reserve(kBatch);
+    qint64 expectedSeq = 1;
+    QString prevHash = kGenesisHash;
+
+    auto fold = [&]() -> bool {
+        // Hashing is independent per event: spread it over the cores, then walk the links in order.
+        QtConcurrent::blockingMap(batch, [](Row &row) { row.hashOk = hashOf(row.e, row.details) == row.e.hash; });
+        for (const auto &row : batch) {
+            const Event &e = row.e;
+            if (e.sequence != expectedSeq) {
+                r.firstInvalidSequence = expectedSeq;
+                r.reason = e.sequence > expectedSeq
+                               ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(e.sequence)
+                               : QStringLiteral("sequence %1 appears out of order").arg(e.sequence);
+                return false;
+            }
+            if (e.prevHash != prevHash) {
+                r.firstInvalidSequence = e.sequence;
+                r.reason = QStringLiteral("prev_hash does not match the hash of event %1").arg(e.sequence - 1);
+                return false;
+            }
+            if (!row.hashOk) {
+                r.firstInvalidSequence = e.sequence;
+                r.reason = QStringLiteral("hash does not match the event's contents");
+                return false;
+            }
+            ++r.checked;
+            prevHash = e.hash;
+            r.headSequence = e.sequence;
+            ++expectedSeq;
+        }
+        batch.clear();
+        if (progress)
+            progress(r.checked, total);
+        return true;
+    };
+
+    while (q.next()) {
+        Row row;
+        row.e = readEvent(q, &row.details);
+        batch.push_back(std::move(row));
+        if (int(batch.size()) == kBatch && !fold())
+            break;
+    }
+    if (!r.firstInvalidSequence && !batch.empty())
+        fold();
+    q.finish();
+    r.headHash = prevHash;
+    r.valid = !r.firstInvalidSequence.has_value();
+
+    // Signed checkpoints pin the chain: a chain rewritten with fresh hashes no longer matches them.
+    if (r.valid) {
+        QSqlQuery cp(conn);
+        cp.prepare(QStringLiteral("SELECT c.sequence, c.head_hash, c.signed_at, c.signature, c.public_key, e.hash "
+                                  "FROM audit_checkpoints c LEFT JOIN audit_events e "
+                                  "ON e.chain = c.chain AND e.sequence = c.sequence "
+                                  "WHERE c.chain = ? ORDER BY c.sequence"));
+        cp.addBindValue(chain);
+        if (auto s = storage::exec(cp); !s)
+            return fail(s.error());
+        while (cp.next()) {
+            Checkpoint c;
+            c.chain = chain;
+            c.sequence = cp.value(0).toLongLong();
+            c.headHash = cp.value(1).toString();
+            c.signedAt = cp.value(2).toString();
+            c.signature = QByteArray::fromBase64(cp.value(3).toString().toLatin1());
+            c.publicKey = QByteArray::fromBase64(cp.value(4).toString().toLatin1());
+            const QString eventHash = cp.value(5).toString();
+            const bool signedByUs = crypto::constantTimeEquals(c.publicKey, m_publicKey)
+                                    && crypto::ed25519Verify(c.publicKey, checkpointMessage(c), c.signature);
+            if (!signedByUs) {
+                r.valid = false;
+                r.firstInvalidSequence = c.sequence;
+                r.reason = QStringLiteral("checkpoint at %1 has an invalid signature").arg(c.sequence);
+                break;
+            }
+            if (eventHash != c.headHash) {
+                r.valid = false;
+                r.firstInvalidSequence = c.sequence;
+                r.reason = QStringLiteral("event %1 no longer matches its signed checkpoint").arg(c.sequence);
+                break;
+            }
+        }
+    }
+    return r;
+}
+
+Result<QList<VerifyResult>> AuditLog::verifyAll(const Progress &progress)
+{
+    auto all = chains();
+    if (!all)
+        return fail(all.error());
+    QList<VerifyResult> out;
+    for (const auto &c : *all) {
+        auto r = verifyChain(c, progress);
+        if (!r)
+            return fail(r.error());
+        out << *r;
+    }
+    return out;
+}
+
+Result<Page<Event>> AuditLog::list(const QString &firmId, const Filter &f, const PageRequest &page)
+{
+    // Tenant isolation: every query is bound to the caller's chain.
+    QString where = QStringLiteral(" WHERE chain = ?");
+    QVariantList binds{chainFor(firmId)};
+    auto add = [&](const char *clause, const QVariant &v) {
+        where += QLatin1String(clause);
+        binds << v;
+    };
+    if (!f.actorId.isEmpty())
+        add(" AND actor_id = ?", f.actorId);
+    if (!f.action.isEmpty())
+        add(" AND action = ?", f.action);
+    if (!f.entityType.isEmpty())
+        add(" AND entity_type = ?", f.entityType);
+    if (!f.entityId.isEmpty())
+        add(" AND entity_id = ?", f.entityId);
+    if (f.from.isValid())
+        add(" AND occurred_at >= ?", isoUtc(f.from));
+    if (f.to.isValid())
+        add(" AND occurred_at <= ?", isoUtc(f.to));
+
+    QSqlDatabase conn = m_db.connection();
+    QSqlQuery c(conn);
+    c.prepare(QStringLiteral("SELECT COUNT(*) FROM audit_events") + where);
+    for (const auto &b : binds)
+        c.addBindValue(b);
+    if (!c.exec() || !c.next())
+        return fail(Error::internal(c.lastError().text()));
+    Page<Event> out;
+    out.request = page;
+    out.total = c.value(0).toLongLong();
+
+    QSqlQuery q(conn);
+    q.prepare(QStringLiteral("SELECT %1 FROM audit_events").arg(QLatin1String(kColumns)) + where
+              + QStringLiteral(" ORDER BY sequence DESC LIMIT ? OFFSET ?"));
+    for (const auto &b : binds)
+        q.addBindValue(b);
+    q.addBindValue(page.limit);
+    q.addBindValue(page.offset());
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    while (q.next())
+        out.items << readEvent(q);
+    return out;
+}
+
+Result<Event> AuditLog::get(const QString &firmId, const QString &id)
+{
+    QSqlQuery q(m_db.connection());
+    q.prepare(QStringLiteral("SELECT %1 FROM audit_events WHERE chain = ? AND id = ?").arg(QLatin1String(kColumns)));
+    q.addBindValue(chainFor(firmId));
+    q.addBindValue(id);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("Audit event not found"));
+    return readEvent(q);
+}
+
+Result<Checkpoint> AuditLog::checkpoint(const QString &chain)
+{
+    storage::Transaction tx(m_db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    auto h = head(chain);
+    if (!h)
+        return fail(h.error());
+    Checkpoint c;
+    c.id = newId();
+    c.chain = chain;
+    c.sequence = h->first;
+    c.headHash = h->second;
+    c.signedAt = isoUtc(m_clock.now());
+    c.publicKey = m_publicKey;
+    auto sig = m_key.sign(checkpointMessage(c));
+    if (!sig)
+        return fail(sig.error());
+    c.signature = *sig;
+    QSqlQuery q(tx.db());
+    q.prepare(QStringLiteral("INSERT INTO audit_checkpoints (id, chain, sequence, head_hash, signed_at, signature, public_key) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(c.id);
+    q.addBindValue(c.chain);
+    q.addBindValue(c.sequence);
+    q.addBindValue(c.headHash);
+    q.addBindValue(c.signedAt);
+    q.addBindValue(QString::fromLatin1(c.signature.toBase64()));
+    q.addBindValue(QString::fromLatin1(c.publicKey.toBase64()));
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return c;
+}
+
+} // namespace kyc::audit

@@ -1,0 +1,98 @@
+#include "backend/core/config.h"
+
+namespace kyc {
+
+namespace {
+
+Result<qint64> parsePositive(const QString &name, const QString &text, qint64 min, qint64 max)
+{
+    bool ok = false;
+    const qint64 v = text.trimmed().toLongLong(&ok);
+    if (!ok || v < min || v > max)
+        return fail(Error::validation(name, QStringLiteral("%1 must be an integer from %2 to %3").arg(name).arg(min).arg(max)));
+    return v;
+}
+
+} // namespace
+
+Result<RateRule> parseRateRule(const QString &text)
+{
+    const auto parts = text.split(u'/');
+    if (parts.size() != 2)
+        return fail(Error::validation(QStringLiteral("rate"), QStringLiteral("a rate limit is written LIMIT/SECONDS, e.g. 100/60")));
+    auto limit = parsePositive(QStringLiteral("limit"), parts[0], 0, 100'000'000);
+    auto window = parsePositive(QStringLiteral("window"), parts[1], 1, 31 * 24 * 3600);
+    if (!limit)
+        return fail(limit.error());
+    if (!window)
+        return fail(window.error());
+    return RateRule{int(*limit), int(*window)};
+}
+
+Result<quint16> parsePort(const QString &text)
+{
+    auto v = parsePositive(QStringLiteral("port"), text, 0, 65535);
+    if (!v)
+        return fail(v.error());
+    return quint16(*v);
+}
+
+Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
+{
+    Config c;
+    auto get = [&](const char *name) { return env.value(QLatin1String("KYCONNECT_") + QLatin1String(name)); };
+    if (const auto v = get("HOST"); !v.isEmpty())
+        c.host = v;
+    if (const auto v = get("PORT"); !v.isEmpty()) {
+        auto p = parsePort(v);
+        if (!p)
+            return fail(p.error());
+        c.port = *p;
+    }
+    if (const auto v = get("DATA_DIR"); !v.isEmpty())
+        c.dataDir = v;
+
+    struct IntSetting {
+        const char *env;
+        qint64 min;
+        qint64 max;
+        std::function<void(qint64)> set;
+    };
+    const IntSetting ints[] = {
+        {"BODY_LIMIT", 1024, qint64(1) << 32, [&](qint64 v) { c.bodyLimitBytes = v; }},
+        {"MAX_CONNECTIONS", 1, 100'000, [&](qint64 v) { c.maxConnections = int(v); }},
+        {"HEADER_TIMEOUT_MS", 100, 3'600'000, [&](qint64 v) { c.headerTimeoutMs = int(v); }},
+        {"IDLE_TIMEOUT_MS", 100, 3'600'000, [&](qint64 v) { c.idleTimeoutMs = int(v); }},
+        {"AUDIT_CHECKPOINT_MINUTES", 0, 7 * 24 * 60, [&](qint64 v) { c.auditCheckpointMinutes = int(v); }},
+    };
+    for (const auto &s : ints) {
+        const auto v = get(s.env);
+        if (v.isEmpty())
+            continue;
+        auto parsed = parsePositive(QLatin1String("KYCONNECT_") + QLatin1String(s.env), v, s.min, s.max);
+        if (!parsed)
+            return fail(parsed.error());
+        s.set(*parsed);
+    }
+
+    struct RateSetting {
+        const char *env;
+        RateRule *rule;
+    };
+    const RateSetting rates[] = {{"RATE_GENERAL", &c.generalRate},
+                                 {"RATE_LOGIN", &c.loginRate},
+                                 {"RATE_FORGOT_PASSWORD", &c.forgotPasswordRate},
+                                 {"RATE_ONBOARDING", &c.onboardingRate}};
+    for (const auto &r : rates) {
+        const auto v = get(r.env);
+        if (v.isEmpty())
+            continue;
+        auto parsed = parseRateRule(v);
+        if (!parsed)
+            return fail(Error::validation(QLatin1String("KYCONNECT_") + QLatin1String(r.env), parsed.error().fields.value(0).message));
+        *r.rule = *parsed;
+    }
+    return c;
+}
+
+} // namespace kyc

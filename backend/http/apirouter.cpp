@@ -1,0 +1,358 @@
+#include "backend/http/apirouter.h"
+
+#include "backend/core/ids.h"
+#include "backend/http/guardedtcpserver.h"
+
+#include <QElapsedTimer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+
+Q_LOGGING_CATEGORY(lcAccess, "kyc.http.access")
+Q_LOGGING_CATEGORY(lcRouter, "kyc.http")
+
+namespace kyc::http {
+
+struct ApiRouter::Compiled {
+    Method method;
+    QList<QString> segments; // empty string = parameter
+    QList<QString> paramNames; // parallel to segments
+    int literalCount = 0;
+    AuthSpec auth;
+    BodyKind body;
+    Handler handler;
+    Bucket bucket;
+};
+
+namespace {
+
+std::optional<Method> parseMethod(QByteArrayView m)
+{
+    if (m == "GET")
+        return Method::Get;
+    if (m == "POST")
+        return Method::Post;
+    if (m == "PUT")
+        return Method::Put;
+    if (m == "PATCH")
+        return Method::Patch;
+    if (m == "DELETE")
+        return Method::Delete;
+    return std::nullopt;
+}
+
+QByteArray methodString(QHttpServerRequest::Method m)
+{
+    switch (m) {
+    case QHttpServerRequest::Method::Get: return "GET";
+    case QHttpServerRequest::Method::Post: return "POST";
+    case QHttpServerRequest::Method::Put: return "PUT";
+    case QHttpServerRequest::Method::Patch: return "PATCH";
+    case QHttpServerRequest::Method::Delete: return "DELETE";
+    case QHttpServerRequest::Method::Head: return "HEAD";
+    case QHttpServerRequest::Method::Options: return "OPTIONS";
+    case QHttpServerRequest::Method::Connect: return "CONNECT";
+    case QHttpServerRequest::Method::Trace: return "TRACE";
+    default: return "UNKNOWN";
+    }
+}
+
+bool isSafeRequestId(QByteArrayView id)
+{
+    if (id.isEmpty() || id.size() > 64)
+        return false;
+    for (const char c : id) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+QByteArray headerValue(const QList<std::pair<QByteArray, QByteArray>> &headers, QByteArrayView name)
+{
+    for (const auto &[k, v] : headers) {
+        if (k == name)
+            return v;
+    }
+    return {};
+}
+
+bool mediaTypeIs(const QByteArray &contentType, QByteArrayView type)
+{
+    const qsizetype semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.left(semi)).trimmed().compare(type, Qt::CaseInsensitive) == 0;
+}
+
+} // namespace
+
+ApiRouter::ApiRouter(const Config &config, const Clock &clock, QObject *parent)
+    : QAbstractHttpServer(parent)
+    , m_config(config)
+    , m_clock(clock)
+    , m_limiter(clock)
+{
+}
+
+ApiRouter::~ApiRouter() = default;
+
+void ApiRouter::addController(Controller controller)
+{
+    for (const auto &r : controller.routes) {
+        auto c = std::make_unique<Compiled>();
+        c->method = r.method;
+        c->auth = AuthSpec::parse(r.auth);
+        c->body = r.body;
+        c->handler = r.handler;
+        for (const auto &seg : r.path.split(u'/', Qt::SkipEmptyParts)) {
+            if (seg.startsWith(u':')) {
+                c->segments << QString();
+                c->paramNames << seg.mid(1);
+            } else {
+                c->segments << seg;
+                c->paramNames << QString();
+                ++c->literalCount;
+            }
+        }
+        const QByteArray key = methodName(r.method) + ' ' + r.path.toLatin1();
+        if (c->auth.signature)
+            c->bucket = Bucket::Unlimited;
+        else if (key == "POST /auth/login")
+            c->bucket = Bucket::Login;
+        else if (key == "POST /auth/forgot-password")
+            c->bucket = Bucket::ForgotPassword;
+        else if (key == "POST /onboarding/individual")
+            c->bucket = Bucket::Onboarding;
+        else
+            c->bucket = Bucket::General;
+        m_routes.push_back(std::move(c));
+    }
+    m_controllers << std::move(controller);
+}
+
+const ApiRouter::Compiled *ApiRouter::match(Method m, const QList<QString> &segments, QHash<QString, QString> &params,
+                                            QList<QByteArray> &allowed) const
+{
+    // Among the patterns that fit the path, literal segments win over parameters, from the left.
+    const Compiled *best = nullptr;
+    auto better = [](const Compiled *a, const Compiled *b) {
+        for (qsizetype i = 0; i < a->segments.size(); ++i) {
+            const bool al = !a->segments[i].isEmpty(), bl = !b->segments[i].isEmpty();
+            if (al != bl)
+                return al;
+        }
+        return false;
+    };
+    for (const auto &r : m_routes) {
+        if (r->segments.size() != segments.size())
+            continue;
+        bool fits = true;
+        for (qsizetype i = 0; i < segments.size() && fits; ++i)
+            fits = r->segments[i].isEmpty() ? !segments[i].isEmpty() : r->segments[i] == segments[i];
+        if (!fits)
+            continue;
+        const QByteArray name = methodName(r->method);
+        if (!allowed.contains(name))
+            allowed << name;
+        if (r->method == m && (!best || better(r.get(), best)))
+            best = r.get();
+    }
+    if (best) {
+        for (qsizetype i = 0; i < segments.size(); ++i) {
+            if (!best->paramNames[i].isEmpty())
+                params.insert(best->paramNames[i], segments[i]);
+        }
+    }
+    return best;
+}
+
+ApiResponse ApiRouter::dispatch(const IncomingRequest &in, QString *requestIdOut)
+{
+    QElapsedTimer timer;
+    timer.start();
+    ApiRequest req;
+    const QByteArray inboundId = headerValue(in.headers, "x-request-id");
+    req.requestId = isSafeRequestId(inboundId) ? QString::fromLatin1(inboundId) : newId();
+    req.ip = in.ip;
+    req.headers = in.headers;
+    req.body = in.body;
+    req.query = QUrlQuery(QString::fromUtf8(in.encodedQuery));
+
+    ApiResponse res;
+    try {
+        res = route(in, req);
+    } catch (const std::exception &e) {
+        qCCritical(lcRouter).noquote() << "unhandled exception in" << in.method << req.path << "rid" << req.requestId << e.what();
+        res = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+    } catch (...) {
+        qCCritical(lcRouter).noquote() << "unhandled exception in" << in.method << req.path << "rid" << req.requestId;
+        res = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+    }
+    res.headers.append({"X-Request-Id", req.requestId.toLatin1()});
+    // Only the path is logged: query strings can carry signatures, bodies and headers carry secrets.
+    qCInfo(lcAccess).noquote() << QString::fromLatin1(in.method) << QString::fromUtf8(in.encodedPath) << res.status
+                               << QString::number(double(timer.nsecsElapsed()) / 1e6, 'f', 2) + QStringLiteral("ms")
+                               << QStringLiteral("rid=") + req.requestId;
+    if (requestIdOut)
+        *requestIdOut = req.requestId;
+    emit requestServed(res.status);
+    return res;
+}
+
+ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
+{
+    if (in.body.size() > m_config.bodyLimitBytes)
+        return ApiResponse::error(ErrorCode::PayloadTooLarge,
+                                  QStringLiteral("Request body exceeds the limit of %1 bytes").arg(m_config.bodyLimitBytes));
+
+    QByteArrayView path = in.encodedPath;
+    const auto rateGeneral = [&]() -> std::optional<ApiResponse> {
+        const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip);
+        if (d.allowed)
+            return std::nullopt;
+        return ApiResponse::error(ErrorCode::RateLimited, QStringLiteral("Too many requests; retry after %1 seconds").arg(d.retryAfterSeconds))
+            .withHeader("Retry-After", QByteArray::number(d.retryAfterSeconds));
+    };
+    auto notFound = [&] {
+        if (auto limited = rateGeneral())
+            return *limited;
+        return ApiResponse::error(ErrorCode::NotFound, QStringLiteral("Cannot %1 %2").arg(QString::fromLatin1(in.method), QString::fromUtf8(in.encodedPath)));
+    };
+    if (!path.startsWith(kBase) || (path.size() > kBase.size() && path[kBase.size()] != '/'))
+        return notFound();
+    path = path.sliced(kBase.size());
+    if (path.size() > 1 && path.endsWith('/'))
+        path.chop(1); // one trailing slash names the same resource
+
+    // Split before decoding, so that an encoded slash stays inside its segment.
+    QList<QString> segments;
+    for (const auto &seg : QByteArray::fromRawData(path.data(), path.size()).split('/')) {
+        if (seg.isEmpty())
+            continue;
+        segments << QUrl::fromPercentEncoding(seg);
+    }
+    req.path = QStringLiteral("/") + segments.join(u'/');
+
+    const auto method = parseMethod(in.method);
+    QList<QByteArray> allowed;
+    const Compiled *r = match(method.value_or(Method::Get), segments, req.params, allowed);
+    if (allowed.isEmpty())
+        return notFound();
+    if (in.method == "OPTIONS") {
+        auto res = ApiResponse::noContent();
+        res.withHeader("Allow", allowed.join(", ") + ", OPTIONS");
+        return res;
+    }
+    if (!method || !r) {
+        if (auto limited = rateGeneral())
+            return *limited;
+        auto res = ApiResponse::error(ErrorCode::MethodNotAllowed,
+                                      QStringLiteral("Method %1 is not allowed on %2").arg(QString::fromLatin1(in.method), req.path));
+        res.withHeader("Allow", allowed.join(", "));
+        return res;
+    }
+    req.method = *method;
+
+    // Content type and JSON come before the rate limit only for the per-email bucket, which needs
+    // the body; every other bucket is counted first.
+    const QByteArray contentType = headerValue(in.headers, "content-type");
+    const bool hasBody = !in.body.isEmpty();
+    auto parseBody = [&]() -> std::optional<ApiResponse> {
+        if (r->body == BodyKind::None || r->body == BodyKind::Raw)
+            return std::nullopt;
+        if (!hasBody) {
+            req.json = QJsonObject();
+            return std::nullopt;
+        }
+        if (r->body == BodyKind::JsonOrMultipart && mediaTypeIs(contentType, "multipart/form-data"))
+            return std::nullopt;
+        if (!mediaTypeIs(contentType, "application/json")) {
+            return ApiResponse::error(ErrorCode::UnsupportedMediaType,
+                                      r->body == BodyKind::JsonOrMultipart
+                                          ? QStringLiteral("Content-Type must be application/json or multipart/form-data")
+                                          : QStringLiteral("Content-Type must be application/json"));
+        }
+        QJsonParseError err{};
+        const QJsonDocument doc = QJsonDocument::fromJson(in.body, &err);
+        if (err.error != QJsonParseError::NoError)
+            return ApiResponse::error(ErrorCode::Validation, QStringLiteral("Malformed JSON at offset %1: %2").arg(err.offset).arg(err.errorString()));
+        if (!doc.isObject())
+            return ApiResponse::error(ErrorCode::Validation, QStringLiteral("The request body must be a JSON object"));
+        req.json = doc.object();
+        return std::nullopt;
+    };
+
+    std::optional<RateLimiter::Decision> decision;
+    switch (r->bucket) {
+    case Bucket::Unlimited: break;
+    case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip); break;
+    case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, req.ip); break;
+    case Bucket::ForgotPassword: decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, req.ip); break;
+    case Bucket::Onboarding: {
+        if (auto bad = parseBody())
+            return *bad;
+        const QString email = req.json.value(QStringLiteral("email")).toString().trimmed().toLower();
+        decision = m_limiter.hit(QStringLiteral("onboarding"), m_config.onboardingRate,
+                                 email.isEmpty() ? QStringLiteral("ip:") + req.ip : email);
+        break;
+    }
+    }
+    if (decision && !decision->allowed) {
+        return ApiResponse::error(ErrorCode::RateLimited,
+                                  QStringLiteral("Too many requests; retry after %1 seconds").arg(decision->retryAfterSeconds))
+            .withHeader("Retry-After", QByteArray::number(decision->retryAfterSeconds));
+    }
+    if (r->bucket != Bucket::Onboarding) {
+        if (auto bad = parseBody())
+            return *bad;
+    }
+
+    if (!r->auth.isPublic && m_authenticator) {
+        auto caller = m_authenticator->authenticate(req, r->auth);
+        if (!caller)
+            return ApiResponse::error(caller.error());
+        req.caller = *caller;
+    }
+    return r->handler(req);
+}
+
+bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    if (socket->property(GuardedTcpServer::kRejectedProperty).toBool())
+        return true; // the guard has answered and is closing this connection
+    IncomingRequest in;
+    in.method = methodString(request.method());
+    const QUrl url = request.url();
+    in.encodedPath = url.path(QUrl::FullyEncoded).toUtf8();
+    in.encodedQuery = url.query(QUrl::FullyEncoded).toUtf8();
+    const auto headers = request.headers();
+    in.headers.reserve(headers.size());
+    for (const auto &[k, v] : headers)
+        in.headers.append({k.toLower(), v});
+    in.body = request.body();
+    in.ip = normaliseIp(request.remoteAddress().toString());
+
+    const ApiResponse res = dispatch(in);
+    auto responder = makeResponder(request, socket);
+    responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(res.status));
+    if (!res.contentType.isEmpty())
+        responder.writeHeader("Content-Type", res.contentType);
+    responder.writeHeader("Content-Length", QByteArray::number(res.body.size()));
+    responder.writeHeader("Cache-Control", "no-store");
+    responder.writeHeader("X-Content-Type-Options", "nosniff");
+    for (const auto &[k, v] : res.headers)
+        responder.writeHeader(k, v);
+    responder.writeBody(res.body);
+    return true;
+}
+
+void ApiRouter::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    // handleRequest answers everything; this is only reached if that ever changes.
+    auto responder = makeResponder(request, socket);
+    const QByteArray body = QJsonDocument(errorBody(Error::make(ErrorCode::NotFound, QStringLiteral("Not found")))).toJson(QJsonDocument::Compact);
+    responder.write(body, "application/json", QHttpServerResponder::StatusCode::NotFound);
+}
+
+} // namespace kyc::http

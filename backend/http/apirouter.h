@@ -1,0 +1,75 @@
+#pragma once
+
+#include "backend/core/clock.h"
+#include "backend/core/config.h"
+#include "backend/http/ratelimiter.h"
+#include "backend/http/route.h"
+
+#include <QAbstractHttpServer>
+
+#include <memory>
+
+namespace kyc::http {
+
+// Establishes the caller for operations that need credentials (identity lands with issue 3).
+class Authenticator
+{
+public:
+    virtual ~Authenticator() = default;
+    [[nodiscard]] virtual Result<Caller> authenticate(const ApiRequest &request, const AuthSpec &auth) = 0;
+};
+
+// A request as it came off the wire, before routing.
+struct IncomingRequest {
+    QByteArray method;
+    QByteArray encodedPath; // as sent, percent-encoding intact
+    QByteArray encodedQuery;
+    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-case
+    QByteArray body;
+    QString ip;
+};
+
+// The /api/v1 router over QHttpServer 6.4. Order of checks: body size → route (404/405) →
+// rate limit → content type → JSON → authentication → handler; every non-2xx answer is the
+// contract's error body, and every request leaves one access-log line.
+class ApiRouter final : public QAbstractHttpServer
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ApiRouter)
+public:
+    static constexpr QByteArrayView kBase = "/api/v1";
+
+    ApiRouter(const Config &config, const Clock &clock, QObject *parent = nullptr);
+    ~ApiRouter() override;
+
+    void addController(Controller controller);
+    void setAuthenticator(Authenticator *authenticator) { m_authenticator = authenticator; }
+    [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
+    [[nodiscard]] RateLimiter &rateLimiter() { return m_limiter; }
+
+    // Routes and answers one request; used by the socket path and directly by tests.
+    [[nodiscard]] ApiResponse dispatch(const IncomingRequest &in, QString *requestIdOut = nullptr);
+
+signals:
+    void requestServed(int status);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    struct Compiled;
+    enum class Bucket { General, Login, ForgotPassword, Onboarding, Unlimited };
+    const Compiled *match(Method m, const QList<QString> &segments, QHash<QString, QString> &params,
+                          QList<QByteArray> &allowed) const;
+    ApiResponse route(const IncomingRequest &in, ApiRequest &req);
+
+    Config m_config;
+    const Clock &m_clock;
+    RateLimiter m_limiter;
+    Authenticator *m_authenticator = nullptr;
+    QList<Controller> m_controllers;
+    std::vector<std::unique_ptr<Compiled>> m_routes;
+};
+
+} // namespace kyc::http

@@ -1,0 +1,246 @@
+#include "backend/storage/database.h"
+
+#include "backend/core/ids.h"
+
+#include <QDir>
+#include <QThread>
+#include <QFileInfo>
+#include <QHash>
+#include <QLoggingCategory>
+#include <QSqlError>
+
+#include <unordered_map>
+
+Q_LOGGING_CATEGORY(lcDb, "kyc.storage")
+
+namespace kyc::storage {
+
+struct Database::ThreadConnection {
+    QString name;
+    QSqlDatabase db;
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> prepared;
+    int depth = 0;
+    ~ThreadConnection()
+    {
+        prepared.clear();
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(name);
+    }
+};
+
+namespace {
+QString sqlErrorText(const QSqlError &e)
+{
+    return e.text();
+}
+} // namespace
+
+Status exec(QSqlQuery &q)
+{
+    if (!q.exec())
+        return fail(Error::internal(QStringLiteral("SQL failed: %1 [%2]").arg(sqlErrorText(q.lastError()), q.lastQuery())));
+    return {};
+}
+
+Status execSql(QSqlDatabase &db, const QString &sql)
+{
+    QSqlQuery q(db);
+    if (!q.exec(sql))
+        return fail(Error::internal(QStringLiteral("SQL failed: %1 [%2]").arg(sqlErrorText(q.lastError()), sql)));
+    return {};
+}
+
+Database::Database(QString path, int latest)
+    : m_path(std::move(path))
+    , m_prefix(QStringLiteral("kyc-") + newId())
+    , m_latest(latest)
+{
+}
+
+Database::~Database()
+{
+    closeThreadConnection();
+}
+
+Database::ThreadConnection *Database::threadConnection()
+{
+    if (m_connections.hasLocalData())
+        return m_connections.localData();
+    auto *tc = new ThreadConnection;
+    tc->name = m_prefix + QStringLiteral("-") + QString::number(quintptr(QThread::currentThreadId()), 16);
+    tc->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), tc->name);
+    tc->db.setDatabaseName(m_path);
+    tc->db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!tc->db.open()) {
+        qCCritical(lcDb).noquote() << "cannot open database" << m_path << tc->db.lastError().text();
+    } else {
+        QSqlQuery q(tc->db);
+        for (const char *pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
+                                   "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"}) {
+            if (!q.exec(QLatin1String(pragma)))
+                qCWarning(lcDb).noquote() << pragma << "failed:" << q.lastError().text();
+        }
+    }
+    m_connections.setLocalData(tc);
+    return tc;
+}
+
+QSqlDatabase Database::connection()
+{
+    return threadConnection()->db;
+}
+
+void Database::closeThreadConnection()
+{
+    if (m_connections.hasLocalData())
+        m_connections.setLocalData(nullptr); // deletes the holder, which removes the connection
+}
+
+QSqlQuery &Database::prepare(const QString &sql)
+{
+    auto *tc = threadConnection();
+    auto it = tc->prepared.find(sql);
+    if (it != tc->prepared.end())
+        return *it->second;
+    auto q = std::make_unique<QSqlQuery>(tc->db);
+    if (!q->prepare(sql))
+        qCWarning(lcDb).noquote() << "prepare failed:" << q->lastError().text() << sql;
+    return *tc->prepared.emplace(sql, std::move(q)).first->second;
+}
+
+Result<int> Database::appliedVersion()
+{
+    QSqlQuery q(connection());
+    if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")) || !q.next())
+        return fail(Error::internal(QStringLiteral("cannot read schema_migrations: %1").arg(q.lastError().text())));
+    return q.value(0).toInt();
+}
+
+Result<std::unique_ptr<Database>> Database::open(const QString &filePath, const QList<Migration> &migrations)
+{
+    int latest = 0;
+    for (const auto &m : migrations)
+        latest = std::max(latest, m.version);
+    const QFileInfo fi(filePath);
+    if (!QDir().mkpath(fi.absolutePath()))
+        return fail(Error::internal(QStringLiteral("cannot create %1").arg(fi.absolutePath())));
+
+    std::unique_ptr<Database> db(new Database(fi.absoluteFilePath(), latest));
+    QSqlDatabase conn = db->connection();
+    if (!conn.isOpen())
+        return fail(Error::make(ErrorCode::Unavailable, QStringLiteral("cannot open the database file %1").arg(filePath)));
+
+    QSqlQuery q(conn);
+    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                               "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")))
+        return fail(Error::make(ErrorCode::Unavailable,
+                                QStringLiteral("%1 is not a usable KYConnect database: %2").arg(filePath, q.lastError().text())));
+    auto applied = db->appliedVersion();
+    if (!applied)
+        return fail(applied.error());
+    if (*applied > latest) {
+        return fail(Error::make(ErrorCode::Conflict,
+                                QStringLiteral("The database %1 was written by a newer KYConnect (schema version %2; this "
+                                               "build knows up to %3). Upgrade KYConnect to open it; the file was not changed.")
+                                    .arg(filePath)
+                                    .arg(*applied)
+                                    .arg(latest)));
+    }
+    if (*applied == latest)
+        return db;
+
+    // All pending migrations in one transaction: either the file moves to the latest version or it
+    // stays exactly as it was.
+    Transaction tx(*db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    for (const auto &m : migrations) {
+        if (m.version <= *applied)
+            continue;
+        for (const auto &stmt : m.statements(db->dialect())) {
+            if (!q.exec(stmt)) {
+                const QString why = q.lastError().text();
+                tx.rollback();
+                return fail(Error::make(ErrorCode::Internal, QStringLiteral("migration %1 (%2) failed: %3; the database was "
+                                                                            "left unchanged")
+                                                                 .arg(m.version)
+                                                                 .arg(m.name, why)));
+            }
+        }
+        QSqlQuery rec(conn);
+        rec.prepare(QStringLiteral("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"));
+        rec.addBindValue(m.version);
+        rec.addBindValue(m.name);
+        rec.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+        if (auto s = exec(rec); !s)
+            return fail(s.error());
+    }
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    qCInfo(lcDb).noquote() << "database" << filePath << "migrated from version" << *applied << "to" << latest;
+    return db;
+}
+
+Transaction::Transaction(Database &db)
+    : m_db(db)
+    , m_conn(db.connection())
+{
+}
+
+Transaction::~Transaction()
+{
+    if (m_active)
+        rollback();
+}
+
+Status Transaction::begin()
+{
+    int &depth = m_db.threadConnection()->depth;
+    if (depth > 0) {
+        m_outer = false;
+        m_active = true;
+        ++depth;
+        return {};
+    }
+    if (auto s = execSql(m_conn, m_db.dialect().beginWrite()); !s)
+        return s;
+    m_outer = true;
+    m_active = true;
+    depth = 1;
+    return {};
+}
+
+Status Transaction::commit()
+{
+    if (!m_active)
+        return fail(Error::internal(QStringLiteral("commit without an active transaction")));
+    int &depth = m_db.threadConnection()->depth;
+    m_active = false;
+    --depth;
+    if (!m_outer)
+        return {};
+    if (auto s = execSql(m_conn, QStringLiteral("COMMIT")); !s) {
+        (void)execSql(m_conn, QStringLiteral("ROLLBACK"));
+        return s;
+    }
+    return {};
+}
+
+void Transaction::rollback()
+{
+    if (!m_active)
+        return;
+    int &depth = m_db.threadConnection()->depth;
+    m_active = false;
+    --depth;
+    if (m_outer) {
+        QSqlQuery q(m_conn);
+        q.exec(QStringLiteral("ROLLBACK"));
+        depth = 0;
+    }
+    // An inner rollback cannot undo part of the outer unit; the outer owner sees the failure result
+    // and rolls back the whole.
+}
+
+} // namespace kyc::storage

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "backend/core/result.h"
+#include "backend/storage/dialect.h"
+#include "backend/storage/migrations.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QThreadStorage>
+
+#include <memory>
+
+namespace kyc::storage {
+
+// One SQLite file, one connection per thread (Qt's rule for QSqlDatabase), opened on first use
+// with WAL, foreign keys and a busy timeout.
+class Database final
+{
+public:
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    // Opens (creating if needed) the file and applies pending migrations in one transaction.
+    // A database written by a newer build is refused and left untouched.
+    [[nodiscard]] static Result<std::unique_ptr<Database>> open(const QString &filePath,
+                                                                const QList<Migration> &migrations = schemaMigrations());
+
+    [[nodiscard]] QSqlDatabase connection();
+    [[nodiscard]] const SqlDialect &dialect() const { return m_dialect; }
+    [[nodiscard]] QString filePath() const { return m_path; }
+    [[nodiscard]] int latestVersion() const { return m_latest; }
+    [[nodiscard]] Result<int> appliedVersion();
+    // Closes this thread's connection now (threads that end close theirs automatically).
+    void closeThreadConnection();
+
+    // Prepares (once per thread and text) and returns a query on this thread's connection; valid
+    // until the thread's connection closes. Not re-entrant for the same text.
+    [[nodiscard]] QSqlQuery &prepare(const QString &sql);
+
+private:
+    friend class Transaction;
+    Database(QString path, int latest);
+    struct ThreadConnection;
+    ThreadConnection *threadConnection();
+
+    QString m_path;
+    QString m_prefix;
+    SqlDialect m_dialect{Dialect::SQLite};
+    int m_latest = 0;
+    QThreadStorage<ThreadConnection *> m_connections;
+};
+
+// A write transaction on the calling thread's connection. Nested transactions join the outer one,
+// so a service can call another that writes without splitting the unit of work. Rolls back unless
+// committed.
+class Transaction final
+{
+public:
+    explicit Transaction(Database &db);
+    ~Transaction();
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+
+    [[nodiscard]] Status begin();
+    [[nodiscard]] Status commit();
+    void rollback();
+    [[nodiscard]] QSqlDatabase &db() { return m_conn; }
+
+private:
+    Database &m_db;
+    QSqlDatabase m_conn;
+    bool m_active = false;
+    bool m_outer = false;
+};
+
+// Runs a prepared query, turning a driver failure into an Internal error (logged, not shown).
+[[nodiscard]] Status exec(QSqlQuery &q);
+[[nodiscard]] Status execSql(QSqlDatabase &db, const QString &sql);
+
+} // namespace kyc::storage
