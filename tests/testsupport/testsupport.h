@@ -1,0 +1,47 @@
+#pragma once
+
+#include "backend/backend.h"
+#include "backend/http/apiserver.h"
+
+#include <QTemporaryDir>
+
+#include <memory>
+
+namespace kyc::test {
+
+// Limits generous enough that tests not about them never meet them.
+[[nodiscard]] Config testConfig();
+[[nodiscard]] QString sharedDir();
+[[nodiscard]] QString sourceDir();
+
+// A Backend over a fresh temporary data directory and a fake clock.
+class TempBackend
+{
+public:
+    explicit TempBackend(Config config = testConfig());
+    [[nodiscard]] Backend &backend() { return *m_backend; }
+    [[nodiscard]] FakeClock &clock() { return m_clock; }
+    [[nodiscard]] QString dataDir() const { return m_dir.path(); }
+    [[nodiscard]] bool ok() const { return m_backend != nullptr; }
+
+private:
+    QTemporaryDir m_dir;
+    FakeClock m_clock;
+    std::unique_ptr<Backend> m_backend;
+};
+
+// The real API server on a loopback port chosen by the system.
+class TestServer : public TempBackend
+{
+public:
+    explicit TestServer(Config config = testConfig());
+    ~TestServer();
+    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] http::ApiServer &server() { return *m_server; }
+
+private:
+    std::unique_ptr<http::ApiServer> m_server;
+    quint16 m_port = 0;
+};
+
+} // namespace kyc::test
