@@ -2,8 +2,12 @@
 
 #include "backend/backend.h"
 #include "backend/core/version.h"
+#include "backend/http/apirouter.h"
+#include "backend/http/controllers/controllers.h"
+#include "backend/http/openapi.h"
 
 #include <QCommandLineParser>
+#include <QJsonDocument>
 #include <QStandardPaths>
 #include <QTextStream>
 
@@ -24,8 +28,21 @@ QTextStream &err()
 }
 
 const char *kAdminUsage = "usage: kyconnect admin verify-audit [--data-dir DIR]\n"
+                          "       kyconnect admin openapi|postman\n"
                           "  verify-audit   recompute every audit hash chain and its signed checkpoints;\n"
-                          "                 exit 0 when intact, 1 when broken, 2 on error\n";
+                          "                 exit 0 when intact, 1 when broken, 2 on error\n"
+                          "  openapi        print the OpenAPI document the server serves\n"
+                          "  postman        print the Postman collection the server serves\n";
+
+// The API description exactly as /health/openapi.json builds it, without opening any database.
+QJsonObject apiDocument()
+{
+    SystemClock clock;
+    http::ApiRouter router(Config{}, clock);
+    for (auto &c : http::makeAllControllers(http::HealthDeps{version(), [] { return qint64(0); }, {}, &router}))
+        router.addController(std::move(c));
+    return http::buildOpenApi(router.controllers(), http::operationDocs(), version());
+}
 } // namespace
 
 QString defaultDataDir()
@@ -103,6 +120,12 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
 int runAdmin(const Options &options)
 {
     const QStringList &cmd = options.adminCommand;
+    if (cmd.size() == 2 && (cmd.at(1) == QStringLiteral("openapi") || cmd.at(1) == QStringLiteral("postman"))) {
+        const QJsonObject doc = apiDocument();
+        out() << QJsonDocument(cmd.at(1) == QStringLiteral("openapi") ? doc : http::buildPostmanCollection(doc)).toJson();
+        out().flush();
+        return 0;
+    }
     if (cmd.size() < 2 || cmd.at(1) != QStringLiteral("verify-audit")) {
         err() << kAdminUsage;
         return 2;

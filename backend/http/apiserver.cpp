@@ -38,7 +38,7 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
     auto *context = new QObject;
     context->moveToThread(&m_thread);
     m_thread.start();
-    Result<quint16> result = fail(Error::internal(QStringLiteral("server did not start")));
+    Result<quint16> result = fail(ErrorCode::Internal, QStringLiteral("server did not start"));
     QSemaphore done;
     Backend *backend = &m_backend;
     // Everything below is created on, and owned by, the server thread.

@@ -4,6 +4,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+// Resources in a static library must be registered by name before first use.
+static void initOpenApiResources()
+{
+    Q_INIT_RESOURCE(openapi);
+}
+
 namespace kyc::http {
 
 namespace {
@@ -40,7 +46,6 @@ constexpr ErrorDoc kErrors[] = {
     {401, "Unauthorized", "Missing, expired or invalid credentials"},
     {403, "Forbidden", "Role or API key scope too weak"},
     {404, "NotFound", "Not found (another firm's id answers 404 too)"},
-    {405, "MethodNotAllowed", "The path exists but not with this method; see the Allow header"},
     {409, "Conflict", "Duplicate or state mismatch"},
     {413, "PayloadTooLarge", "The request body exceeds the configured limit"},
     {415, "UnsupportedMediaType", "The Content-Type is not accepted by this operation"},
@@ -93,12 +98,6 @@ QJsonObject components(const QJsonObject &docs)
                                   QJsonObject{{QStringLiteral("description"), QStringLiteral("Seconds until the window ends")},
                                               {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}}}}}});
         }
-        if (e.status == 405) {
-            r.insert(QStringLiteral("headers"),
-                     QJsonObject{{QStringLiteral("Allow"),
-                                  QJsonObject{{QStringLiteral("description"), QStringLiteral("The methods the path accepts")},
-                                              {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}});
-        }
         responses.insert(QLatin1String(e.name), r);
     }
     QJsonObject security{
@@ -132,6 +131,8 @@ QJsonArray securityFor(const AuthSpec &a)
 
 QJsonObject operationDocs()
 {
+    static const bool registered = (initOpenApiResources(), true);
+    Q_UNUSED(registered);
     QFile f(QStringLiteral(":/openapi/operations.json"));
     if (!f.open(QIODevice::ReadOnly))
         return {};
@@ -268,6 +269,10 @@ QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject
             if (!auth.signature)
                 errors << 429;
             errors << 500;
+            if (r.availability == Availability::Pending) {
+                errors << 501;
+                op.insert(QStringLiteral("x-available"), false);
+            }
             std::sort(errors.begin(), errors.end());
             errors.erase(std::unique(errors.begin(), errors.end()), errors.end());
             for (const int e : errors) {
@@ -291,7 +296,8 @@ QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject
                      {QStringLiteral("description"),
                       QStringLiteral("The local HTTP API of the KYConnect compliance workstation: KYC/KYB onboarding, identity "
                                      "verification, AML screening, a hash-chained audit trail, billing and e-signature. Errors "
-                                     "use one body: {statusCode, message, error}.")},
+                                     "use one body: {statusCode, message, error}. A known path called with another method answers 405 with an "
+                                     "Allow header; operations marked x-available: false answer 501 until their capability lands.")},
                      {QStringLiteral("license"), QJsonObject{{QStringLiteral("name"), QStringLiteral("Proprietary")}}}}},
         {QStringLiteral("servers"),
          QJsonArray{QJsonObject{{QStringLiteral("url"), QStringLiteral("http://localhost:3000/api/v1")},

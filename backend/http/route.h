@@ -22,6 +22,9 @@ struct AuthSpec {
 
 enum class BodyKind { None, Json, JsonOrMultipart, Raw };
 
+// Pending: routed and documented, answering 501 until its capability lands.
+enum class Availability { Available, Pending };
+
 // One row of a controller's route table.
 struct Route {
     Method method = Method::Get;
@@ -29,6 +32,7 @@ struct Route {
     QString auth; // the contract's auth column verbatim
     Handler handler;
     BodyKind body = BodyKind::None;
+    Availability availability = Availability::Available;
 };
 
 struct Controller {
