@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, and start KYConnect (GUI + API on port 3000).
+# Arguments go to kyconnect, e.g. --headless, --port 3100, --data-dir DIR.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+kyc_install_packages
+kyc_build
+args=("$@")
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [[ " ${args[*]} " != *" --headless "* ]] && [[ " ${args[*]} " != *" admin "* ]]; then
+  echo "No display found: starting the API alone (--headless)."
+  args+=(--headless)
+fi
+exec "$KYC_BUILD/app/kyconnect" "${args[@]}"
