@@ -13,7 +13,12 @@ if [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -d "$tools/node_modules/@a
     || { echo "npm registry unreachable: skipping"; exit 77; }
 fi
 QT_QPA_PLATFORM=offscreen "$kyconnect" admin openapi > "$work/openapi.json"
-"$tools/node_modules/.bin/redocly" lint --format=stylish "$work/openapi.json" 2>&1 | grep -v -E '^\s*(║|╔|╚)' 
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -ge 20 ]; then
+  "$tools/node_modules/.bin/redocly" lint --format=stylish "$work/openapi.json" 2>&1 | grep -v -E '^\s*(║|╔|╚)'
+else
+  echo "Node.js $node_major is too old for Redocly CLI 2; validating with swagger-parser only"
+fi
 NODE_PATH="$tools/node_modules" node -e '
   const SwaggerParser = require("@apidevtools/swagger-parser");
   SwaggerParser.validate(process.argv[1])

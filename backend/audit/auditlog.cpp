@@ -3,8 +3,12 @@
 #include "backend/core/ids.h"
 #include "backend/core/json.h"
 #include "backend/security/crypto.h"
+#include "backend/storage/rowreader.h"
 
 #include <QJsonDocument>
+
+#include <array>
+#include <cstring>
 #include <QSqlError>
 #include <QtConcurrent/QtConcurrentMap>
 
@@ -233,6 +237,41 @@ Result<QStringList> AuditLog::chains()
     return out;
 }
 
+namespace {
+
+// The canonical form straight from stored UTF-8 columns (same rules as canonicalBytes()).
+void rawField(QByteArray &out, const char *key, QByteArrayView value)
+{
+    out.append('"');
+    out.append(key);
+    out.append("\":");
+    if (value.isEmpty())
+        out.append("null");
+    else
+        json::appendCanonicalUtf8(out, value);
+}
+
+struct ScannedEvent {
+    qint64 sequence = 0;
+    qsizetype offset = 0; // canonical form in the batch's arena
+    qsizetype length = 0;
+    std::array<char, 64> hash{}; // stored, hex
+    bool hashOk = false;
+};
+
+// Events and their canonical forms, kept in one buffer so a million rows cost a few allocations.
+struct ScanBatch {
+    std::vector<ScannedEvent> events;
+    QByteArray arena;
+    void clear()
+    {
+        events.clear();
+        arena.clear();
+    }
+};
+
+} // namespace
+
 Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress &progress)
 {
     VerifyResult r;
@@ -248,68 +287,125 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
         total = c.value(0).toLongLong();
     }
 
-    QSqlQuery q(conn);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1 FROM audit_events WHERE chain = ? ORDER BY sequence").arg(QLatin1String(kColumns)));
-    q.addBindValue(chain);
-    if (auto s = storage::exec(q); !s)
-        return fail(s.error());
-
-    struct Row {
-        Event e;
-        QByteArray details;
-        bool hashOk = false;
-    };
-    constexpr int kBatch = 16384;
-    std::vector<Row> batch;
-    batch.reserve(kBatch);
-    qint64 expectedSeq = 1;
-    QString prevHash = kGenesisHash;
-
-    auto fold = [&]() -> bool {
-        // Hashing is independent per event: spread it over the cores, then walk the links in order.
-        QtConcurrent::blockingMap(batch, [](Row &row) { row.hashOk = hashOf(row.e, row.details) == row.e.hash; });
-        for (const auto &row : batch) {
-            const Event &e = row.e;
-            if (e.sequence != expectedSeq) {
-                r.firstInvalidSequence = expectedSeq;
-                r.reason = e.sequence > expectedSeq
-                               ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(e.sequence)
-                               : QStringLiteral("sequence %1 appears out of order").arg(e.sequence);
-                return false;
+    // A pipeline: this thread reads rows, checks the links (sequence, prev_hash) and builds each
+    // canonical form; hashing, the costly part, runs on the pool one batch behind.
+    constexpr size_t kBatch = 32768;
+    ScanBatch filling, hashing;
+    filling.events.reserve(kBatch);
+    filling.arena.reserve(qsizetype(kBatch) * 512);
+    QFuture<void> inFlight;
+    std::optional<qint64> firstHashFailure;
+    auto collect = [&] {
+        inFlight.waitForFinished();
+        for (const auto &e : hashing.events) {
+            if (!e.hashOk) {
+                if (!firstHashFailure || e.sequence < *firstHashFailure)
+                    firstHashFailure = e.sequence;
+                break;
             }
-            if (e.prevHash != prevHash) {
-                r.firstInvalidSequence = e.sequence;
-                r.reason = QStringLiteral("prev_hash does not match the hash of event %1").arg(e.sequence - 1);
-                return false;
-            }
-            if (!row.hashOk) {
-                r.firstInvalidSequence = e.sequence;
-                r.reason = QStringLiteral("hash does not match the event's contents");
-                return false;
-            }
-            ++r.checked;
-            prevHash = e.hash;
-            r.headSequence = e.sequence;
-            ++expectedSeq;
         }
-        batch.clear();
-        if (progress)
-            progress(r.checked, total);
-        return true;
+        hashing.clear();
+    };
+    auto dispatch = [&] {
+        collect();
+        std::swap(hashing, filling);
+        const char *arena = hashing.arena.constData();
+        inFlight = QtConcurrent::map(hashing.events, [arena](ScannedEvent &e) {
+            char hex[64];
+            crypto::sha256HexInto(QByteArrayView(arena + e.offset, e.length), hex);
+            e.hashOk = std::memcmp(hex, e.hash.data(), 64) == 0;
+        });
     };
 
-    while (q.next()) {
-        Row row;
-        row.e = readEvent(q, &row.details);
-        batch.push_back(std::move(row));
-        if (int(batch.size()) == kBatch && !fold())
-            break;
+    qint64 expectedSeq = 1;
+    std::array<char, 64> prevHash;
+    std::fill(prevHash.begin(), prevHash.end(), '0');
+    std::optional<qint64> firstLinkFailure;
+    QString linkReason;
+    qint64 scanned = 0;
+    const auto status = storage::forEachRow(
+        m_db, QStringLiteral("SELECT %1 FROM audit_events WHERE chain = ? ORDER BY sequence").arg(QLatin1String(kColumns)),
+        {chain}, [&](const storage::RawRow &row) {
+            const qint64 seq = row[2].toByteArray().toLongLong();
+            if (seq != expectedSeq) {
+                firstLinkFailure = expectedSeq;
+                linkReason = seq > expectedSeq ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(seq)
+                                               : QStringLiteral("sequence %1 appears out of order").arg(seq);
+                return false;
+            }
+            if (row[12] != QByteArrayView(prevHash.data(), 64)) {
+                firstLinkFailure = seq;
+                linkReason = QStringLiteral("prev_hash does not match the hash of event %1").arg(seq - 1);
+                return false;
+            }
+            ScannedEvent e;
+            e.sequence = seq;
+            if (row[13].size() == 64)
+                std::memcpy(e.hash.data(), row[13].data(), 64);
+            QByteArray &out = filling.arena;
+            e.offset = out.size();
+            out.append('{');
+            rawField(out, "action", row[7]);
+            out.append(',');
+            rawField(out, "actor_id", row[6]);
+            out.append(',');
+            rawField(out, "actor_type", row[5]);
+            out.append(',');
+            rawField(out, "chain", row[1]);
+            out.append(",\"details\":");
+            out.append(row[11].isEmpty() ? QByteArrayView("{}") : row[11]);
+            out.append(',');
+            rawField(out, "entity_id", row[9]);
+            out.append(',');
+            rawField(out, "entity_type", row[8]);
+            out.append(',');
+            rawField(out, "firm_id", row[4]);
+            out.append(',');
+            rawField(out, "id", row[0]);
+            out.append(',');
+            rawField(out, "ip", row[10]);
+            out.append(',');
+            rawField(out, "occurred_at", row[3]);
+            out.append(',');
+            rawField(out, "prev_hash", row[12]);
+            out.append(",\"sequence\":");
+            out.append(row[2]);
+            out.append('}');
+            e.length = out.size() - e.offset;
+            prevHash = e.hash;
+            filling.events.push_back(e);
+            ++expectedSeq;
+            ++scanned;
+            if (filling.events.size() == kBatch) {
+                dispatch();
+                if (progress)
+                    progress(scanned, total);
+            }
+            return true;
+        });
+    dispatch();
+    collect();
+    if (!status)
+        return fail(status.error());
+
+    // The first failing event in chain order, whichever check caught it.
+    if (firstHashFailure && (!firstLinkFailure || *firstHashFailure < *firstLinkFailure)) {
+        r.firstInvalidSequence = firstHashFailure;
+        r.reason = QStringLiteral("hash does not match the event's contents");
+    } else if (firstLinkFailure) {
+        r.firstInvalidSequence = firstLinkFailure;
+        r.reason = linkReason;
     }
-    if (!r.firstInvalidSequence && !batch.empty())
-        fold();
-    q.finish();
-    r.headHash = prevHash;
+    if (r.firstInvalidSequence) {
+        r.checked = *r.firstInvalidSequence - 1;
+        r.headSequence = r.checked;
+    } else {
+        r.checked = scanned;
+        r.headSequence = scanned;
+        r.headHash = QString::fromLatin1(prevHash.data(), 64);
+    }
+    if (progress)
+        progress(r.checked, total);
     r.valid = !r.firstInvalidSequence.has_value();
 
     // Signed checkpoints pin the chain: a chain rewritten with fresh hashes no longer matches them.
@@ -330,7 +426,8 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
             c.signedAt = cp.value(2).toString();
             c.signature = QByteArray::fromBase64(cp.value(3).toString().toLatin1());
             c.publicKey = QByteArray::fromBase64(cp.value(4).toString().toLatin1());
-            const QString eventHash = cp.value(5).toString();
+            // A checkpoint of an empty chain pins the genesis value.
+            const QString eventHash = c.sequence == 0 ? kGenesisHash : cp.value(5).toString();
             const bool signedByUs = crypto::constantTimeEquals(c.publicKey, m_publicKey)
                                     && crypto::ed25519Verify(c.publicKey, checkpointMessage(c), c.signature);
             if (!signedByUs) {
@@ -444,6 +541,11 @@ Result<Checkpoint> AuditLog::checkpoint(const QString &chain)
     if (!sig)
         return fail(sig.error());
     c.signature = *sig;
+    if (c.sequence == 0) {
+        // Nothing to pin yet: answer the signed genesis head without recording it.
+        tx.rollback();
+        return c;
+    }
     QSqlQuery q(tx.db());
     q.prepare(QStringLiteral("INSERT INTO audit_checkpoints (id, chain, sequence, head_hash, signed_at, signature, public_key) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)"));

@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QVariant>
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +11,25 @@ namespace kyc::json {
 
 void appendCanonicalString(QByteArray &out, QStringView s)
 {
+    appendCanonicalUtf8(out, s.toUtf8());
+}
+
+void appendCanonicalUtf8(QByteArray &out, QByteArrayView utf8)
+{
     static constexpr char hex[] = "0123456789abcdef";
     out.append('"');
-    const QByteArray utf8 = s.toUtf8();
-    for (const char ch : utf8) {
-        const auto c = static_cast<unsigned char>(ch);
+    const char *p = utf8.data();
+    const char *end = p + utf8.size();
+    while (p < end) {
+        // Copy the run of bytes that need no escape in one go.
+        const char *run = p;
+        while (p < end && static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\')
+            ++p;
+        if (p > run)
+            out.append(run, p - run);
+        if (p == end)
+            break;
+        const auto c = static_cast<unsigned char>(*p++);
         switch (c) {
         case '"': out.append("\\\""); break;
         case '\\': out.append("\\\\"); break;
@@ -23,14 +38,10 @@ void appendCanonicalString(QByteArray &out, QStringView s)
         case '\t': out.append("\\t"); break;
         case '\b': out.append("\\b"); break;
         case '\f': out.append("\\f"); break;
-        default:
-            if (c < 0x20) {
-                out.append("\\u00");
-                out.append(hex[c >> 4]);
-                out.append(hex[c & 0xF]);
-            } else {
-                out.append(ch);
-            }
+        default: {
+            const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+            out.append(esc, 6);
+        }
         }
     }
     out.append('"');
@@ -43,6 +54,12 @@ void appendCanonical(QByteArray &out, const QJsonValue &value)
     case QJsonValue::Undefined: out.append("null"); break;
     case QJsonValue::Bool: out.append(value.toBool() ? "true" : "false"); break;
     case QJsonValue::Double: {
+        // Integers are kept exactly (Qt holds them as 64-bit), doubles only when not integral.
+        const QVariant v = value.toVariant();
+        if (v.typeId() == QMetaType::LongLong || v.typeId() == QMetaType::Int) {
+            out.append(QByteArray::number(v.toLongLong()));
+            break;
+        }
         const double d = value.toDouble();
         if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9007199254740992.0)
             out.append(QByteArray::number(qint64(d)));

@@ -13,6 +13,7 @@ namespace kyc::json {
 [[nodiscard]] QByteArray canonical(const QJsonValue &value);
 void appendCanonical(QByteArray &out, const QJsonValue &value);
 void appendCanonicalString(QByteArray &out, QStringView s);
+void appendCanonicalUtf8(QByteArray &out, QByteArrayView utf8);
 
 [[nodiscard]] QByteArray compact(const QJsonObject &object);
 

@@ -343,7 +343,8 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     responder.writeHeader("X-Content-Type-Options", "nosniff");
     for (const auto &[k, v] : res.headers)
         responder.writeHeader(k, v);
-    responder.writeBody(res.body);
+    // A HEAD answer has the headers of the body it leaves out.
+    responder.writeBody(request.method() == QHttpServerRequest::Method::Head ? QByteArray() : res.body);
     return true;
 }
 

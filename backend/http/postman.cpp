@@ -139,9 +139,18 @@ QJsonObject buildPostmanCollection(const QJsonObject &root)
             if (!queryParts.isEmpty())
                 raw += u'?' + queryParts.join(u'&');
 
+            // Operations that take a JWT or an API key use the JWT; one click on this header switches.
+            const QJsonObject auth = authFor(op);
+            if (auth.value(QStringLiteral("type")).toString() == QStringLiteral("bearer")
+                && op.value(QStringLiteral("x-api-key-scopes")).toArray().size() > 0) {
+                headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("X-API-Key")},
+                                           {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_API_KEY}}")},
+                                           {QStringLiteral("disabled"), true},
+                                           {QStringLiteral("description"), QStringLiteral("Enable (and disable Authorization) to call with an API key")}});
+            }
             QJsonObject request{{QStringLiteral("method"), m.key().toUpper()},
                                 {QStringLiteral("description"), op.value(QStringLiteral("description")).toString()},
-                                {QStringLiteral("auth"), authFor(op)}};
+                                {QStringLiteral("auth"), auth}};
             const QJsonObject content = op.value(QStringLiteral("requestBody")).toObject().value(QStringLiteral("content")).toObject();
             if (content.contains(QStringLiteral("application/json"))) {
                 headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("Content-Type")}, {QStringLiteral("value"), QStringLiteral("application/json")}});

@@ -21,6 +21,17 @@ QByteArray sha256Hex(QByteArrayView data)
     return sha256(data).toHex();
 }
 
+void sha256HexInto(QByteArrayView data, char *hex64)
+{
+    static constexpr char digits[] = "0123456789abcdef";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char *>(data.data()), size_t(data.size()), md);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+        hex64[2 * i] = digits[md[i] >> 4];
+        hex64[2 * i + 1] = digits[md[i] & 0xF];
+    }
+}
+
 namespace {
 QByteArray hmac(const EVP_MD *md, QByteArrayView key, QByteArrayView data)
 {

@@ -9,6 +9,8 @@ namespace kyc::crypto {
 // Thin wrappers over OpenSSL 3; no OpenSSL type crosses this header.
 [[nodiscard]] QByteArray sha256(QByteArrayView data);
 [[nodiscard]] QByteArray sha256Hex(QByteArrayView data);
+// Allocation-free form for hot loops: writes 64 lower-case hex digits to `hex64`.
+void sha256HexInto(QByteArrayView data, char *hex64);
 [[nodiscard]] QByteArray hmacSha256(QByteArrayView key, QByteArrayView data);
 [[nodiscard]] QByteArray hmacSha512(QByteArrayView key, QByteArrayView data);
 // Cryptographically secure random bytes (OpenSSL's DRBG); fails only if the DRBG cannot seed.

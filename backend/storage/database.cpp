@@ -131,7 +131,12 @@ Result<std::unique_ptr<Database>> Database::open(const QString &filePath, const 
     if (!conn.isOpen())
         return fail(Error::make(ErrorCode::Unavailable, QStringLiteral("cannot open the database file %1").arg(filePath)));
 
+    // Everything, the bookkeeping table included, happens in one transaction: either the file moves
+    // to the latest version or it stays exactly as it was.
     QSqlQuery q(conn);
+    Transaction tx(*db);
+    if (auto s = tx.begin(); !s)
+        return fail(Error::make(ErrorCode::Unavailable, QStringLiteral("cannot open the database file %1").arg(filePath)));
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
                                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")))
         return fail(Error::make(ErrorCode::Unavailable,
@@ -147,14 +152,11 @@ Result<std::unique_ptr<Database>> Database::open(const QString &filePath, const 
                                     .arg(*applied)
                                     .arg(latest)));
     }
-    if (*applied == latest)
+    if (*applied == latest) {
+        if (auto s = tx.commit(); !s)
+            return fail(s.error());
         return db;
-
-    // All pending migrations in one transaction: either the file moves to the latest version or it
-    // stays exactly as it was.
-    Transaction tx(*db);
-    if (auto s = tx.begin(); !s)
-        return fail(s.error());
+    }
     for (const auto &m : migrations) {
         if (m.version <= *applied)
             continue;

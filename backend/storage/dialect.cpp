@@ -17,6 +17,11 @@ QString SqlDialect::jsonType() const
     return m_d == Dialect::SQLite ? QStringLiteral("TEXT") : QStringLiteral("JSONB");
 }
 
+QString SqlDialect::clusteredTableSuffix() const
+{
+    return m_d == Dialect::SQLite ? QStringLiteral(" WITHOUT ROWID") : QString();
+}
+
 QString SqlDialect::upsert(const QString &table, const QStringList &columns, const QStringList &keys) const
 {
     QStringList marks, updates;

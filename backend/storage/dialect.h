@@ -20,6 +20,8 @@ public:
     [[nodiscard]] QString beginWrite() const;
     [[nodiscard]] QString blobType() const;
     [[nodiscard]] QString jsonType() const;
+    // Appended to CREATE TABLE for tables stored in primary-key order (SQLite: WITHOUT ROWID).
+    [[nodiscard]] QString clusteredTableSuffix() const;
     // INSERT … ON CONFLICT (keys) DO UPDATE SET col = excluded.col (same syntax in both).
     [[nodiscard]] QString upsert(const QString &table, const QStringList &columns, const QStringList &keys) const;
     // Triggers that make a table refuse UPDATE and DELETE.
