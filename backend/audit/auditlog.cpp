@@ -8,8 +8,10 @@
 #include <QJsonDocument>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <QSqlError>
+#include <QThread>
 #include <QtConcurrent/QtConcurrentMap>
 
 namespace kyc::audit {
@@ -157,7 +159,9 @@ AuditLog::AuditLog(storage::Database &db, const Clock &clock, crypto::Ed25519Key
     , m_clock(clock)
     , m_key(std::move(signingKey))
     , m_publicKey(m_key.publicKey())
+    , m_hashPool(std::make_unique<QThreadPool>())
 {
+    m_hashPool->setMaxThreadCount(std::max(1, QThread::idealThreadCount()));
 }
 
 Result<std::pair<qint64, QString>> AuditLog::head(const QString &chain)
@@ -251,6 +255,68 @@ void rawField(QByteArray &out, const char *key, QByteArrayView value)
         json::appendCanonicalUtf8(out, value);
 }
 
+// The stored columns of one row, copied as [int32 length or -1 for null][bytes] × count, so the
+// reading thread only copies and the pool builds the canonical form and hashes.
+void packRecord(QByteArray &arena, const storage::RawRow &row)
+{
+    for (int i = 0; i < row.count; ++i) {
+        const qint32 len = row[i].isNull() ? -1 : qint32(row[i].size());
+        arena.append(reinterpret_cast<const char *>(&len), sizeof len);
+        if (len > 0)
+            arena.append(row[i].data(), len);
+    }
+}
+
+std::array<QByteArrayView, 14> unpackRecord(const char *p)
+{
+    std::array<QByteArrayView, 14> cols;
+    for (auto &c : cols) {
+        qint32 len;
+        std::memcpy(&len, p, sizeof len);
+        p += sizeof len;
+        if (len < 0) {
+            c = QByteArrayView();
+        } else {
+            c = QByteArrayView(p, len);
+            p += len;
+        }
+    }
+    return cols;
+}
+
+// Columns in kColumns order: id, chain, sequence, occurred_at, firm_id, actor_type, actor_id,
+// action, entity_type, entity_id, ip, details, prev_hash, hash.
+void buildCanonical(QByteArray &out, const std::array<QByteArrayView, 14> &row)
+{
+    out.append('{');
+    rawField(out, "action", row[7]);
+    out.append(',');
+    rawField(out, "actor_id", row[6]);
+    out.append(',');
+    rawField(out, "actor_type", row[5]);
+    out.append(',');
+    rawField(out, "chain", row[1]);
+    out.append(",\"details\":");
+    out.append(row[11].isEmpty() ? QByteArrayView("{}") : row[11]);
+    out.append(',');
+    rawField(out, "entity_id", row[9]);
+    out.append(',');
+    rawField(out, "entity_type", row[8]);
+    out.append(',');
+    rawField(out, "firm_id", row[4]);
+    out.append(',');
+    rawField(out, "id", row[0]);
+    out.append(',');
+    rawField(out, "ip", row[10]);
+    out.append(',');
+    rawField(out, "occurred_at", row[3]);
+    out.append(',');
+    rawField(out, "prev_hash", row[12]);
+    out.append(",\"sequence\":");
+    out.append(row[2]);
+    out.append('}');
+}
+
 struct ScannedEvent {
     qint64 sequence = 0;
     qsizetype offset = 0; // canonical form in the batch's arena
@@ -266,7 +332,7 @@ struct ScanBatch {
     void clear()
     {
         events.clear();
-        arena.clear();
+        arena.resize(0); // keeps the capacity for the next batch
     }
 };
 
@@ -291,8 +357,10 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
     // canonical form; hashing, the costly part, runs on the pool one batch behind.
     constexpr size_t kBatch = 32768;
     ScanBatch filling, hashing;
-    filling.events.reserve(kBatch);
-    filling.arena.reserve(qsizetype(kBatch) * 512);
+    for (auto *b : {&filling, &hashing}) {
+        b->events.reserve(kBatch);
+        b->arena.reserve(qsizetype(kBatch) * 512);
+    }
     QFuture<void> inFlight;
     std::optional<qint64> firstHashFailure;
     auto collect = [&] {
@@ -310,9 +378,12 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
         collect();
         std::swap(hashing, filling);
         const char *arena = hashing.arena.constData();
-        inFlight = QtConcurrent::map(hashing.events, [arena](ScannedEvent &e) {
+        inFlight = QtConcurrent::map(m_hashPool.get(), hashing.events, [arena](ScannedEvent &e) {
+            thread_local QByteArray canonical;
+            canonical.resize(0);
+            buildCanonical(canonical, unpackRecord(arena + e.offset));
             char hex[64];
-            crypto::sha256HexInto(QByteArrayView(arena + e.offset, e.length), hex);
+            crypto::sha256HexInto(canonical, hex);
             e.hashOk = std::memcmp(hex, e.hash.data(), 64) == 0;
         });
     };
@@ -326,7 +397,8 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
     const auto status = storage::forEachRow(
         m_db, QStringLiteral("SELECT %1 FROM audit_events WHERE chain = ? ORDER BY sequence").arg(QLatin1String(kColumns)),
         {chain}, [&](const storage::RawRow &row) {
-            const qint64 seq = row[2].toByteArray().toLongLong();
+            qint64 seq = -1;
+            std::from_chars(row[2].data(), row[2].data() + row[2].size(), seq);
             if (seq != expectedSeq) {
                 firstLinkFailure = expectedSeq;
                 linkReason = seq > expectedSeq ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(seq)
@@ -342,36 +414,9 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
             e.sequence = seq;
             if (row[13].size() == 64)
                 std::memcpy(e.hash.data(), row[13].data(), 64);
-            QByteArray &out = filling.arena;
-            e.offset = out.size();
-            out.append('{');
-            rawField(out, "action", row[7]);
-            out.append(',');
-            rawField(out, "actor_id", row[6]);
-            out.append(',');
-            rawField(out, "actor_type", row[5]);
-            out.append(',');
-            rawField(out, "chain", row[1]);
-            out.append(",\"details\":");
-            out.append(row[11].isEmpty() ? QByteArrayView("{}") : row[11]);
-            out.append(',');
-            rawField(out, "entity_id", row[9]);
-            out.append(',');
-            rawField(out, "entity_type", row[8]);
-            out.append(',');
-            rawField(out, "firm_id", row[4]);
-            out.append(',');
-            rawField(out, "id", row[0]);
-            out.append(',');
-            rawField(out, "ip", row[10]);
-            out.append(',');
-            rawField(out, "occurred_at", row[3]);
-            out.append(',');
-            rawField(out, "prev_hash", row[12]);
-            out.append(",\"sequence\":");
-            out.append(row[2]);
-            out.append('}');
-            e.length = out.size() - e.offset;
+            e.offset = filling.arena.size();
+            packRecord(filling.arena, row);
+            e.length = filling.arena.size() - e.offset;
             prevHash = e.hash;
             filling.events.push_back(e);
             ++expectedSeq;

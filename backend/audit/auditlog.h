@@ -8,6 +8,7 @@
 
 #include <QDateTime>
 #include <QJsonObject>
+#include <QThreadPool>
 
 #include <functional>
 #include <optional>
@@ -125,6 +126,8 @@ private:
     const Clock &m_clock;
     crypto::Ed25519Key m_key;
     QByteArray m_publicKey;
+    // Verification hashes on its own pool: callers may already run on the global one.
+    std::unique_ptr<QThreadPool> m_hashPool;
 };
 
 } // namespace kyc::audit

@@ -9,6 +9,7 @@
 #include <QLoggingCategory>
 #include <QSqlError>
 
+#include <atomic>
 #include <unordered_map>
 
 Q_LOGGING_CATEGORY(lcDb, "kyc.storage")
@@ -30,6 +31,11 @@ struct Database::ThreadConnection {
 };
 
 namespace {
+
+// Each thread's connections, by Database instance; a thread that ends closes its own.
+thread_local std::unordered_map<quint64, std::unique_ptr<Database::ThreadConnection>> t_connections;
+std::atomic<quint64> g_nextInstance{1};
+
 QString sqlErrorText(const QSqlError &e)
 {
     return e.text();
@@ -53,7 +59,7 @@ Status execSql(QSqlDatabase &db, const QString &sql)
 
 Database::Database(QString path, int latest)
     : m_path(std::move(path))
-    , m_prefix(QStringLiteral("kyc-") + newId())
+    , m_instance(g_nextInstance.fetch_add(1))
     , m_latest(latest)
 {
 }
@@ -65,10 +71,11 @@ Database::~Database()
 
 Database::ThreadConnection *Database::threadConnection()
 {
-    if (m_connections.hasLocalData())
-        return m_connections.localData();
-    auto *tc = new ThreadConnection;
-    tc->name = m_prefix + QStringLiteral("-") + QString::number(quintptr(QThread::currentThreadId()), 16);
+    if (auto it = t_connections.find(m_instance); it != t_connections.end())
+        return it->second.get();
+    auto holder = std::make_unique<ThreadConnection>();
+    auto *tc = holder.get();
+    tc->name = QStringLiteral("kyc-%1-%2").arg(m_instance).arg(quintptr(QThread::currentThreadId()), 0, 16);
     tc->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), tc->name);
     tc->db.setDatabaseName(m_path);
     tc->db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
@@ -77,12 +84,13 @@ Database::ThreadConnection *Database::threadConnection()
     } else {
         QSqlQuery q(tc->db);
         for (const char *pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
-                                   "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"}) {
+                                   "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY",
+                                   "PRAGMA mmap_size = 2147483648", "PRAGMA cache_size = -65536"}) {
             if (!q.exec(QLatin1String(pragma)))
                 qCWarning(lcDb).noquote() << pragma << "failed:" << q.lastError().text();
         }
     }
-    m_connections.setLocalData(tc);
+    t_connections.emplace(m_instance, std::move(holder));
     return tc;
 }
 
@@ -93,8 +101,7 @@ QSqlDatabase Database::connection()
 
 void Database::closeThreadConnection()
 {
-    if (m_connections.hasLocalData())
-        m_connections.setLocalData(nullptr); // deletes the holder, which removes the connection
+    t_connections.erase(m_instance); // the holder removes the connection
 }
 
 QSqlQuery &Database::prepare(const QString &sql)

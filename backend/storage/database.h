@@ -6,7 +6,6 @@
 
 #include <QSqlDatabase>
 #include <QSqlQuery>
-#include <QThreadStorage>
 
 #include <memory>
 
@@ -38,17 +37,17 @@ public:
     // until the thread's connection closes. Not re-entrant for the same text.
     [[nodiscard]] QSqlQuery &prepare(const QString &sql);
 
+    struct ThreadConnection; // one thread's connection to this database (database.cpp)
+
 private:
     friend class Transaction;
     Database(QString path, int latest);
-    struct ThreadConnection;
     ThreadConnection *threadConnection();
 
     QString m_path;
-    QString m_prefix;
+    quint64 m_instance; // never reused, so a thread cannot mistake another Database's connection for ours
     SqlDialect m_dialect{Dialect::SQLite};
     int m_latest = 0;
-    QThreadStorage<ThreadConnection *> m_connections;
 };
 
 // A write transaction on the calling thread's connection. Nested transactions join the outer one,
