@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTcpSocket>
+#include <QElapsedTimer>
 #include <QTimer>
 
 #include <sys/socket.h>
@@ -49,8 +50,27 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
 
 namespace {
 
+qint64 nowMs()
+{
+    static const QElapsedTimer clock = [] {
+        QElapsedTimer t;
+        t.start();
+        return t;
+    }();
+    return clock.elapsed();
+}
+
+// Case-insensitive "name:" at the start of a header line.
+bool headerIs(QByteArrayView line, QByteArrayView name)
+{
+    return line.size() > name.size() && line[name.size()] == ':' && line.first(name.size()).compare(name, Qt::CaseInsensitive) == 0;
+}
+
+} // namespace
+
 // Follows one connection's request framing from the bytes as they arrive, without consuming them
-// (QHttpServer reads them after us).
+// (QHttpServer reads them after us). Deadlines are time stamps checked by the server's sweep, so
+// the hot path never touches a timer.
 class ConnectionGuard final : public QObject
 {
 public:
@@ -58,32 +78,34 @@ public:
         : QObject(socket)
         , m_socket(socket)
         , m_limits(limits)
+        , m_lastActivity(nowMs())
     {
-        m_headerTimer.setSingleShot(true);
-        m_idleTimer.setSingleShot(true);
-        connect(&m_headerTimer, &QTimer::timeout, this, [this] { timeout(QStringLiteral("request headers not completed in time")); });
-        connect(&m_idleTimer, &QTimer::timeout, this, [this] { timeout(QStringLiteral("connection idle")); });
         connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::onReadyRead);
-        connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_idleTimer.start(m_limits.idleTimeoutMs); });
-        m_idleTimer.start(m_limits.idleTimeoutMs);
+        connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_lastActivity = nowMs(); });
+    }
+
+    // Called by the sweep: closes the connection if a deadline has passed.
+    void check(qint64 now)
+    {
+        if (m_rejected)
+            return;
+        if (m_headerStarted >= 0 && now - m_headerStarted >= m_limits.headerTimeoutMs) {
+            qCInfo(lcGuard) << "closing connection: request headers not completed in time";
+            reject(408, QStringLiteral("Request timed out"));
+        } else if (now - m_lastActivity >= m_limits.idleTimeoutMs) {
+            qCInfo(lcGuard) << "closing connection: idle";
+            m_rejected = true;
+            m_socket->abort();
+        }
     }
 
 private:
     enum class State { Headers, Body };
 
-    void timeout(const QString &why)
-    {
-        qCInfo(lcGuard).noquote() << "closing connection:" << why;
-        if (m_state == State::Headers && !m_header.isEmpty())
-            rejectConnection(m_socket, 408, QStringLiteral("Request timed out"));
-        else
-            m_socket->abort();
-    }
-
     void onReadyRead()
     {
-        m_idleTimer.start(m_limits.idleTimeoutMs);
-        if (m_socket->property(GuardedTcpServer::kRejectedProperty).toBool())
+        m_lastActivity = nowMs();
+        if (m_rejected)
             return;
         const QByteArray chunk = m_socket->peek(m_socket->bytesAvailable());
         qsizetype pos = 0;
@@ -97,7 +119,7 @@ private:
                 continue;
             }
             if (m_header.isEmpty())
-                m_headerTimer.start(m_limits.headerTimeoutMs);
+                m_headerStarted = m_lastActivity;
             // Headers: collect until the blank line.
             const qsizetype before = m_header.size();
             m_header.append(chunk.constData() + pos, chunk.size() - pos);
@@ -111,36 +133,39 @@ private:
             if (end > m_limits.maxHeaderBytes)
                 return reject(431, QStringLiteral("Request headers too large"));
             pos += end - before;
-            if (!headersComplete(m_header.left(end)))
+            if (!headersComplete(QByteArrayView(m_header).first(end)))
                 return;
             m_header.clear();
-            m_headerTimer.stop();
+            m_headerStarted = -1;
         }
     }
 
-    bool headersComplete(const QByteArray &head)
+    bool headersComplete(QByteArrayView head)
     {
         qint64 length = 0;
         bool expectContinue = false;
-        const auto lines = head.split('\n');
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray line = lines[i].trimmed();
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
+        qsizetype lineStart = head.indexOf('\n') + 1; // skip the request line
+        while (lineStart < head.size()) {
+            qsizetype lineEnd = head.indexOf('\n', lineStart);
+            if (lineEnd < 0)
+                lineEnd = head.size();
+            const QByteArrayView line = head.sliced(lineStart, lineEnd - lineStart);
+            lineStart = lineEnd + 1;
+            if (line.size() < 6)
                 continue;
-            const QByteArray name = line.left(colon).trimmed().toLower();
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            if (name == "content-length") {
+            auto value = [&line] { return line.sliced(line.indexOf(':') + 1).trimmed(); };
+            const char c = char(line[0] | 0x20);
+            if (c == 'c' && headerIs(line, "content-length")) {
                 bool ok = false;
-                length = value.toLongLong(&ok);
+                length = value().toByteArray().toLongLong(&ok);
                 if (!ok || length < 0) {
                     reject(400, QStringLiteral("Invalid Content-Length"));
                     return false;
                 }
-            } else if (name == "transfer-encoding" && value.toLower() != "identity") {
+            } else if (c == 't' && headerIs(line, "transfer-encoding") && value().compare("identity", Qt::CaseInsensitive) != 0) {
                 reject(411, QStringLiteral("Request bodies must declare a Content-Length"));
                 return false;
-            } else if (name == "expect" && value.toLower() == "100-continue") {
+            } else if (c == 'e' && headerIs(line, "expect") && value().compare("100-continue", Qt::CaseInsensitive) == 0) {
                 expectContinue = true;
             }
         }
@@ -157,25 +182,33 @@ private:
 
     void reject(int status, const QString &message)
     {
-        m_headerTimer.stop();
+        m_rejected = true;
+        m_headerStarted = -1;
         rejectConnection(m_socket, status, message);
     }
 
     QTcpSocket *m_socket;
     GuardedTcpServer::Limits m_limits;
-    QTimer m_headerTimer;
-    QTimer m_idleTimer;
+    qint64 m_lastActivity;
+    qint64 m_headerStarted = -1;
+    bool m_rejected = false;
     State m_state = State::Headers;
     QByteArray m_header;
     qint64 m_bodyLeft = 0;
 };
 
-} // namespace
-
 GuardedTcpServer::GuardedTcpServer(Limits limits, QObject *parent)
     : QTcpServer(parent)
     , m_limits(limits)
 {
+    // One sweep for all connections, often enough to honour the shortest deadline closely.
+    m_sweep.setInterval(std::clamp(std::min(m_limits.headerTimeoutMs, m_limits.idleTimeoutMs) / 4, 25, 1000));
+    connect(&m_sweep, &QTimer::timeout, this, [this] {
+        const qint64 now = nowMs();
+        const auto guards = m_guards; // a check may close a connection and shrink the set
+        for (auto *g : guards)
+            g->check(now);
+    });
 }
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
@@ -192,9 +225,17 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         return;
     }
     ++m_active;
-    connect(socket, &QObject::destroyed, this, [this] { --m_active; });
     // Connected before QHttpServer's own handler, so the guard sees each chunk first.
-    new ConnectionGuard(socket, m_limits);
+    auto *guard = new ConnectionGuard(socket, m_limits);
+    m_guards.insert(guard);
+    connect(socket, &QObject::destroyed, this, [this, guard] {
+        --m_active;
+        m_guards.remove(guard);
+        if (m_guards.isEmpty())
+            m_sweep.stop();
+    });
+    if (!m_sweep.isActive())
+        m_sweep.start();
     addPendingConnection(socket);
 }
 

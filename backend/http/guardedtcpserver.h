@@ -1,9 +1,13 @@
 #pragma once
 
 #include <QByteArray>
+#include <QSet>
 #include <QTcpServer>
+#include <QTimer>
 
 namespace kyc::http {
+
+class ConnectionGuard;
 
 // The listening socket handed to QHttpServer::bind(). QHttpServer 6.4 has no connection cap, no
 // timeouts and no body limit, and buffers a whole request before anyone can look at it; this
@@ -42,6 +46,8 @@ protected:
 private:
     Limits m_limits;
     int m_active = 0;
+    QSet<ConnectionGuard *> m_guards;
+    QTimer m_sweep;
 };
 
 // Writes a complete error response in the contract's format and closes the connection.

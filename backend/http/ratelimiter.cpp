@@ -60,6 +60,11 @@ QString normaliseIp(const QString &address)
     QHostAddress a(address);
     if (a.isNull())
         return address;
+    return normaliseIp(a);
+}
+
+QString normaliseIp(const QHostAddress &a)
+{
     bool ok = false;
     const quint32 v4 = a.toIPv4Address(&ok);
     if (ok)

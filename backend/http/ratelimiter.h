@@ -4,6 +4,7 @@
 #include "backend/core/config.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QMutex>
 #include <QString>
 
@@ -42,5 +43,6 @@ private:
 
 // "::ffff:127.0.0.1" → "127.0.0.1"; IPv6 in its canonical text.
 [[nodiscard]] QString normaliseIp(const QString &address);
+[[nodiscard]] QString normaliseIp(const QHostAddress &address);
 
 } // namespace kyc::http
