@@ -58,11 +58,17 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
     p.addHelpOption();
     p.addVersionOption();
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Serve the API without the GUI."));
-    const QCommandLineOption host(QStringLiteral("host"), QStringLiteral("Address to listen on (KYCONNECT_HOST, default 127.0.0.1)."), QStringLiteral("address"));
-    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Port to listen on (KYCONNECT_PORT, default 3000)."), QStringLiteral("port"));
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Data directory (KYCONNECT_DATA_DIR, default the XDG data directory)."), QStringLiteral("dir"));
+    const QCommandLineOption host(QStringLiteral("host"),
+                                  QStringLiteral("Address to listen on (KYCONNECT_HOST, default 127.0.0.1)."),
+                                  QStringLiteral("address"));
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Port to listen on (KYCONNECT_PORT, default 3000)."),
+                                  QStringLiteral("port"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
+                                     QStringLiteral("Data directory (KYCONNECT_DATA_DIR, default the XDG data directory)."),
+                                     QStringLiteral("dir"));
     p.addOptions({headless, host, port, dataDir});
-    p.addPositionalArgument(QStringLiteral("admin"), QStringLiteral("Operator commands: kyconnect admin verify-audit"), QStringLiteral("[admin COMMAND]"));
+    p.addPositionalArgument(QStringLiteral("admin"), QStringLiteral("Operator commands: kyconnect admin verify-audit"),
+                            QStringLiteral("[admin COMMAND]"));
 
     if (!p.parse(arguments)) {
         err() << p.errorText() << "\n";
@@ -146,8 +152,8 @@ int runAdmin(const Options &options)
     for (const auto &r : *results) {
         total += r.checked;
         if (r.valid) {
-            out() << "chain " << r.chain << ": intact, " << r.checked << " events, head " << r.headSequence << " "
-                  << r.headHash << "\n";
+            out() << "chain " << r.chain << ": intact, " << r.checked << " events, head " << r.headSequence << " " << r.headHash
+                  << "\n";
         } else {
             allValid = false;
             out() << "chain " << r.chain << ": BROKEN at sequence " << r.firstInvalidSequence.value_or(0) << " (" << r.reason

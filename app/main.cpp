@@ -29,10 +29,11 @@ bool wantsGui(int argc, char **argv)
 
 void recordLifecycle(kyc::Backend &backend, const QString &action, bool headless)
 {
-    auto e = backend.audit().append({QString(), QStringLiteral("system"), QStringLiteral("kyconnect"), action,
-                                     QStringLiteral("instance"), QString(), QString(),
-                                     QJsonObject{{QStringLiteral("version"), kyc::version()},
-                                                 {QStringLiteral("mode"), headless ? QStringLiteral("headless") : QStringLiteral("gui")}}});
+    auto e = backend.audit().append(
+        {QString(), QStringLiteral("system"), QStringLiteral("kyconnect"), action, QStringLiteral("instance"), QString(),
+         QString(),
+         QJsonObject{{QStringLiteral("version"), kyc::version()},
+                     {QStringLiteral("mode"), headless ? QStringLiteral("headless") : QStringLiteral("gui")}}});
     if (!e)
         qCWarning(lcApp).noquote() << "could not record" << action << ":" << e.error().message;
 }
@@ -42,8 +43,8 @@ void recordLifecycle(kyc::Backend &backend, const QString &action, bool headless
 int main(int argc, char **argv)
 {
     const bool gui = wantsGui(argc, argv);
-    std::unique_ptr<QCoreApplication> app = gui ? std::make_unique<QApplication>(argc, argv)
-                                                : std::make_unique<QCoreApplication>(argc, argv);
+    std::unique_ptr<QCoreApplication> app
+        = gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("kyconnect"));
     QCoreApplication::setApplicationVersion(kyc::version());
 

@@ -61,7 +61,8 @@ QList<HealthCheck> Backend::readinessChecks()
              if (!v)
                  return fail(ErrorCode::Unavailable, QStringLiteral("schema version unreadable"));
              if (*v != m_db->latestVersion())
-                 return fail(ErrorCode::Unavailable, QStringLiteral("schema at version %1, expected %2").arg(*v).arg(m_db->latestVersion()));
+                 return fail(ErrorCode::Unavailable,
+                             QStringLiteral("schema at version %1, expected %2").arg(*v).arg(m_db->latestVersion()));
              return QStringLiteral("schema version %1").arg(*v);
          }},
     };

@@ -10,11 +10,11 @@ namespace kyc::audit {
 
 const QStringList &csvColumns()
 {
-    static const QStringList cols = {QStringLiteral("sequence"),    QStringLiteral("id"),        QStringLiteral("chain"),
-                                     QStringLiteral("occurred_at"), QStringLiteral("firm_id"),   QStringLiteral("actor_type"),
-                                     QStringLiteral("actor_id"),    QStringLiteral("action"),    QStringLiteral("entity_type"),
-                                     QStringLiteral("entity_id"),   QStringLiteral("ip"),        QStringLiteral("details"),
-                                     QStringLiteral("prev_hash"),   QStringLiteral("hash")};
+    static const QStringList cols
+        = {QStringLiteral("sequence"),    QStringLiteral("id"),         QStringLiteral("chain"),    QStringLiteral("occurred_at"),
+           QStringLiteral("firm_id"),     QStringLiteral("actor_type"), QStringLiteral("actor_id"), QStringLiteral("action"),
+           QStringLiteral("entity_type"), QStringLiteral("entity_id"),  QStringLiteral("ip"),       QStringLiteral("details"),
+           QStringLiteral("prev_hash"),   QStringLiteral("hash")};
     return cols;
 }
 
@@ -90,8 +90,8 @@ Result<qint64> AuditLog::exportTo(QIODevice &out, const QString &chain, ExportFo
     auto cell = [&](int i) { return q.value(i).isNull() ? QString() : q.value(i).toString(); };
     while (q.next()) {
         if (format == ExportFormat::Csv) {
-            out.write(csvLine({cell(2), cell(0), cell(1), cell(3), cell(4), cell(5), cell(6), cell(7), cell(8), cell(9),
-                               cell(10), cell(11), cell(12), cell(13)}));
+            out.write(csvLine({cell(2), cell(0), cell(1), cell(3), cell(4), cell(5), cell(6), cell(7), cell(8), cell(9), cell(10),
+                               cell(11), cell(12), cell(13)}));
         } else {
             Event e;
             e.id = cell(0);

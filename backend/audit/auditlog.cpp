@@ -6,13 +6,13 @@
 #include "backend/storage/rowreader.h"
 
 #include <QJsonDocument>
+#include <QSqlError>
+#include <QThread>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <array>
 #include <charconv>
 #include <cstring>
-#include <QSqlError>
-#include <QThread>
-#include <QtConcurrent/QtConcurrentMap>
 
 namespace kyc::audit {
 
@@ -167,7 +167,7 @@ AuditLog::AuditLog(storage::Database &db, const Clock &clock, crypto::Ed25519Key
 Result<std::pair<qint64, QString>> AuditLog::head(const QString &chain)
 {
     QSqlQuery &q = m_db.prepare(QStringLiteral("SELECT sequence, hash FROM audit_events WHERE chain = ? "
-                                              "ORDER BY sequence DESC LIMIT 1"));
+                                               "ORDER BY sequence DESC LIMIT 1"));
     q.addBindValue(chain);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
@@ -208,7 +208,7 @@ Result<Event> AuditLog::append(const NewEvent &in)
     e.hash = hashOf(e, details);
 
     QSqlQuery &q = m_db.prepare(QStringLiteral("INSERT INTO audit_events (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                                   .arg(QLatin1String(kColumns)));
+                                    .arg(QLatin1String(kColumns)));
     q.addBindValue(e.id);
     q.addBindValue(e.chain);
     q.addBindValue(e.sequence);
@@ -401,8 +401,9 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
             std::from_chars(row[2].data(), row[2].data() + row[2].size(), seq);
             if (seq != expectedSeq) {
                 firstLinkFailure = expectedSeq;
-                linkReason = seq > expectedSeq ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(seq)
-                                               : QStringLiteral("sequence %1 appears out of order").arg(seq);
+                linkReason = seq > expectedSeq
+                    ? QStringLiteral("event %1 is missing (next stored event is %2)").arg(expectedSeq).arg(seq)
+                    : QStringLiteral("sequence %1 appears out of order").arg(seq);
                 return false;
             }
             if (row[12] != QByteArrayView(prevHash.data(), 64)) {
@@ -474,7 +475,7 @@ Result<VerifyResult> AuditLog::verifyChain(const QString &chain, const Progress 
             // A checkpoint of an empty chain pins the genesis value.
             const QString eventHash = c.sequence == 0 ? kGenesisHash : cp.value(5).toString();
             const bool signedByUs = crypto::constantTimeEquals(c.publicKey, m_publicKey)
-                                    && crypto::ed25519Verify(c.publicKey, checkpointMessage(c), c.signature);
+                && crypto::ed25519Verify(c.publicKey, checkpointMessage(c), c.signature);
             if (!signedByUs) {
                 r.valid = false;
                 r.firstInvalidSequence = c.sequence;

@@ -114,8 +114,8 @@ public:
     [[nodiscard]] QByteArray publicKey() const { return m_publicKey; }
 
     // Writes the events of a chain in sequence order, with their hashes, to `out`.
-    [[nodiscard]] Result<qint64> exportTo(QIODevice &out, const QString &chain, ExportFormat format,
-                                          const ExportRange &range, const Progress &progress = {});
+    [[nodiscard]] Result<qint64> exportTo(QIODevice &out, const QString &chain, ExportFormat format, const ExportRange &range,
+                                          const Progress &progress = {});
 
     [[nodiscard]] static QString chainFor(const QString &firmId) { return firmId.isEmpty() ? kPlatformChain : firmId; }
 

@@ -19,7 +19,8 @@ Result<RateRule> parseRateRule(const QString &text)
 {
     const auto parts = text.split(u'/');
     if (parts.size() != 2)
-        return fail(Error::validation(QStringLiteral("rate"), QStringLiteral("a rate limit is written LIMIT/SECONDS, e.g. 100/60")));
+        return fail(
+            Error::validation(QStringLiteral("rate"), QStringLiteral("a rate limit is written LIMIT/SECONDS, e.g. 100/60")));
     auto limit = parsePositive(QStringLiteral("limit"), parts[0], 0, 100'000'000);
     auto window = parsePositive(QStringLiteral("window"), parts[1], 1, 31 * 24 * 3600);
     if (!limit)
@@ -89,7 +90,8 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
             continue;
         auto parsed = parseRateRule(v);
         if (!parsed)
-            return fail(Error::validation(QLatin1String("KYCONNECT_") + QLatin1String(r.env), parsed.error().fields.value(0).message));
+            return fail(
+                Error::validation(QLatin1String("KYCONNECT_") + QLatin1String(r.env), parsed.error().fields.value(0).message));
         *r.rule = *parsed;
     }
     return c;

@@ -8,7 +8,7 @@
 namespace kyc {
 
 struct RateRule {
-    int limit = 0;        // requests per window; 0 means unlimited
+    int limit = 0; // requests per window; 0 means unlimited
     int windowSeconds = 60;
 };
 

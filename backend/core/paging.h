@@ -11,7 +11,7 @@ struct PageRequest {
     [[nodiscard]] qint64 offset() const { return qint64(page - 1) * limit; }
 };
 
-template<typename T>
+template <typename T>
 struct Page {
     QList<T> items;
     PageRequest request;

@@ -7,7 +7,7 @@
 namespace kyc {
 
 // Every service call answers a Result: a value or an Error, never an exception.
-template<typename T>
+template <typename T>
 using Result = std::expected<T, Error>;
 
 using Status = std::expected<void, Error>;

@@ -4,14 +4,14 @@
 #include "backend/http/guardedtcpserver.h"
 
 #include <QElapsedTimer>
-#include <QUrl>
-
-#include <atomic>
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QTcpSocket>
+#include <QUrl>
+
+#include <atomic>
 
 Q_LOGGING_CATEGORY(lcAccess, "kyc.http.access")
 Q_LOGGING_CATEGORY(lcRouter, "kyc.http")
@@ -223,13 +223,16 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
         const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip);
         if (d.allowed)
             return std::nullopt;
-        return ApiResponse::error(ErrorCode::RateLimited, QStringLiteral("Too many requests; retry after %1 seconds").arg(d.retryAfterSeconds))
+        return ApiResponse::error(ErrorCode::RateLimited,
+                                  QStringLiteral("Too many requests; retry after %1 seconds").arg(d.retryAfterSeconds))
             .withHeader("Retry-After", QByteArray::number(d.retryAfterSeconds));
     };
     auto notFound = [&] {
         if (auto limited = rateGeneral())
             return *limited;
-        return ApiResponse::error(ErrorCode::NotFound, QStringLiteral("Cannot %1 %2").arg(QString::fromLatin1(in.method), QString::fromUtf8(in.encodedPath)));
+        return ApiResponse::error(
+            ErrorCode::NotFound,
+            QStringLiteral("Cannot %1 %2").arg(QString::fromLatin1(in.method), QString::fromUtf8(in.encodedPath)));
     };
     if (!path.startsWith(kBase) || (path.size() > kBase.size() && path[kBase.size()] != '/'))
         return notFound();
@@ -259,8 +262,9 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
     if (!method || !r) {
         if (auto limited = rateGeneral())
             return *limited;
-        auto res = ApiResponse::error(ErrorCode::MethodNotAllowed,
-                                      QStringLiteral("Method %1 is not allowed on %2").arg(QString::fromLatin1(in.method), req.path));
+        auto res
+            = ApiResponse::error(ErrorCode::MethodNotAllowed,
+                                 QStringLiteral("Method %1 is not allowed on %2").arg(QString::fromLatin1(in.method), req.path));
         res.withHeader("Allow", allowed.join(", "));
         return res;
     }
@@ -288,7 +292,8 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
         QJsonParseError err{};
         const QJsonDocument doc = QJsonDocument::fromJson(in.body, &err);
         if (err.error != QJsonParseError::NoError)
-            return ApiResponse::error(ErrorCode::Validation, QStringLiteral("Malformed JSON at offset %1: %2").arg(err.offset).arg(err.errorString()));
+            return ApiResponse::error(ErrorCode::Validation,
+                                      QStringLiteral("Malformed JSON at offset %1: %2").arg(err.offset).arg(err.errorString()));
         if (!doc.isObject())
             return ApiResponse::error(ErrorCode::Validation, QStringLiteral("The request body must be a JSON object"));
         req.json = doc.object();
@@ -300,7 +305,9 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
     case Bucket::Unlimited: break;
     case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip); break;
     case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, req.ip); break;
-    case Bucket::ForgotPassword: decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, req.ip); break;
+    case Bucket::ForgotPassword:
+        decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, req.ip);
+        break;
     case Bucket::Onboarding: {
         if (auto bad = parseBody())
             return *bad;
@@ -369,7 +376,8 @@ void ApiRouter::missingHandler(const QHttpServerRequest &request, QTcpSocket *so
 {
     // handleRequest answers everything; this is only reached if that ever changes.
     auto responder = makeResponder(request, socket);
-    const QByteArray body = QJsonDocument(errorBody(Error::make(ErrorCode::NotFound, QStringLiteral("Not found")))).toJson(QJsonDocument::Compact);
+    const QByteArray body
+        = QJsonDocument(errorBody(Error::make(ErrorCode::NotFound, QStringLiteral("Not found")))).toJson(QJsonDocument::Compact);
     responder.write(body, "application/json", QHttpServerResponder::StatusCode::NotFound);
 }
 

@@ -51,11 +51,13 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
             HealthDeps health{version(), [backend] { return backend->uptimeSeconds(); }, backend->readinessChecks(), router};
             for (auto &c : makeAllControllers(std::move(health)))
                 router->addController(std::move(c));
-            GuardedTcpServer::Limits limits{cfg.maxConnections, cfg.headerTimeoutMs, cfg.idleTimeoutMs, cfg.bodyLimitBytes, 16 * 1024};
+            GuardedTcpServer::Limits limits{cfg.maxConnections, cfg.headerTimeoutMs, cfg.idleTimeoutMs, cfg.bodyLimitBytes,
+                                            16 * 1024};
             auto *tcp = new GuardedTcpServer(limits, router);
             if (!tcp->listen(address, port)) {
-                result = fail(Error::make(ErrorCode::Unavailable,
-                                          QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(tcp->errorString())));
+                result
+                    = fail(Error::make(ErrorCode::Unavailable,
+                                       QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(tcp->errorString())));
                 delete router;
             } else {
                 router->bind(tcp);
@@ -92,7 +94,8 @@ void ApiServer::stop()
         QSemaphore done;
         ApiRouter *router = m_router;
         QMetaObject::invokeMethod(
-            router, [router, &done] {
+            router,
+            [router, &done] {
                 delete router;
                 done.release();
             },

@@ -1,6 +1,5 @@
-#include "backend/http/apitypes.h"
-
 #include "backend/core/json.h"
+#include "backend/http/apitypes.h"
 
 #include <QJsonDocument>
 

@@ -2,11 +2,11 @@
 
 #include "backend/http/apitypes.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTcpSocket>
-#include <QElapsedTimer>
 #include <QTimer>
 
 #include <sys/socket.h>
@@ -35,7 +35,7 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
     const QByteArray body = QJsonDocument(o).toJson(QJsonDocument::Compact);
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     out += "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " + QByteArray::number(body.size())
-           + "\r\n\r\n" + body;
+        + "\r\n\r\n" + body;
     socket->write(out);
     // Half-close once the answer is out, then give the client a moment to read it.
     auto halfClose = [socket] {
@@ -63,7 +63,8 @@ qint64 nowMs()
 // Case-insensitive "name:" at the start of a header line.
 bool headerIs(QByteArrayView line, QByteArrayView name)
 {
-    return line.size() > name.size() && line[name.size()] == ':' && line.first(name.size()).compare(name, Qt::CaseInsensitive) == 0;
+    return line.size() > name.size() && line[name.size()] == ':'
+        && line.first(name.size()).compare(name, Qt::CaseInsensitive) == 0;
 }
 
 } // namespace

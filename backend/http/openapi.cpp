@@ -68,35 +68,54 @@ const ErrorDoc *errorDoc(int status)
 QJsonObject components(const QJsonObject &docs)
 {
     QJsonObject schemas = docs.value(QStringLiteral("schemas")).toObject();
-    schemas.insert(QStringLiteral("Error"),
-                   QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                               {QStringLiteral("required"), QJsonArray{QStringLiteral("statusCode"), QStringLiteral("message"), QStringLiteral("error")}},
-                               {QStringLiteral("properties"),
-                                QJsonObject{{QStringLiteral("statusCode"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("example"), 400}}},
-                                            {QStringLiteral("message"),
-                                             QJsonObject{{QStringLiteral("oneOf"),
-                                                          QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}},
-                                                                     QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
-                                                                                 {QStringLiteral("items"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}},
-                                                         {QStringLiteral("description"), QStringLiteral("An array of field messages for 400 validation errors, a string otherwise")}}},
-                                            {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("example"), QStringLiteral("Bad Request")}}}}}});
-    schemas.insert(QStringLiteral("ListMeta"),
-                   QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                               {QStringLiteral("required"), QJsonArray{QStringLiteral("page"), QStringLiteral("limit"), QStringLiteral("total")}},
-                               {QStringLiteral("properties"),
-                                QJsonObject{{QStringLiteral("page"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}}},
-                                            {QStringLiteral("limit"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}, {QStringLiteral("maximum"), 100}}},
-                                            {QStringLiteral("total"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 0}}}}}});
+    schemas.insert(
+        QStringLiteral("Error"),
+        QJsonObject{
+            {QStringLiteral("type"), QStringLiteral("object")},
+            {QStringLiteral("required"),
+             QJsonArray{QStringLiteral("statusCode"), QStringLiteral("message"), QStringLiteral("error")}},
+            {QStringLiteral("properties"),
+             QJsonObject{
+                 {QStringLiteral("statusCode"),
+                  QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("example"), 400}}},
+                 {QStringLiteral("message"),
+                  QJsonObject{{QStringLiteral("oneOf"),
+                               QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}},
+                                          QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
+                                                      {QStringLiteral("items"),
+                                                       QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}},
+                              {QStringLiteral("description"),
+                               QStringLiteral("An array of field messages for 400 validation errors, a string otherwise")}}},
+                 {QStringLiteral("error"),
+                  QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                              {QStringLiteral("example"), QStringLiteral("Bad Request")}}}}}});
+    schemas.insert(
+        QStringLiteral("ListMeta"),
+        QJsonObject{
+            {QStringLiteral("type"), QStringLiteral("object")},
+            {QStringLiteral("required"), QJsonArray{QStringLiteral("page"), QStringLiteral("limit"), QStringLiteral("total")}},
+            {QStringLiteral("properties"),
+             QJsonObject{{QStringLiteral("page"),
+                          QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}}},
+                         {QStringLiteral("limit"),
+                          QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")},
+                                      {QStringLiteral("minimum"), 1},
+                                      {QStringLiteral("maximum"), 100}}},
+                         {QStringLiteral("total"),
+                          QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 0}}}}}});
     QJsonObject responses;
     for (const auto &e : kErrors) {
-        QJsonObject r{{QStringLiteral("description"), QLatin1String(e.description)},
-                      {QStringLiteral("content"),
-                       QJsonObject{{QStringLiteral("application/json"), QJsonObject{{QStringLiteral("schema"), ref(QStringLiteral("schemas"), QStringLiteral("Error"))}}}}}};
+        QJsonObject r{
+            {QStringLiteral("description"), QLatin1String(e.description)},
+            {QStringLiteral("content"),
+             QJsonObject{{QStringLiteral("application/json"),
+                          QJsonObject{{QStringLiteral("schema"), ref(QStringLiteral("schemas"), QStringLiteral("Error"))}}}}}};
         if (e.status == 429) {
             r.insert(QStringLiteral("headers"),
                      QJsonObject{{QStringLiteral("Retry-After"),
                                   QJsonObject{{QStringLiteral("description"), QStringLiteral("Seconds until the window ends")},
-                                              {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}}}}}});
+                                              {QStringLiteral("schema"),
+                                               QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}}}}}});
         }
         responses.insert(QLatin1String(e.name), r);
     }
@@ -110,9 +129,12 @@ QJsonObject components(const QJsonObject &docs)
          QJsonObject{{QStringLiteral("type"), QStringLiteral("apiKey")},
                      {QStringLiteral("in"), QStringLiteral("header")},
                      {QStringLiteral("name"), QStringLiteral("X-API-Key")},
-                     {QStringLiteral("description"), QStringLiteral("A kc_live_ key; the operation names the scope it needs (x-api-key-scopes)")}}},
+                     {QStringLiteral("description"),
+                      QStringLiteral("A kc_live_ key; the operation names the scope it needs (x-api-key-scopes)")}}},
     };
-    return {{QStringLiteral("schemas"), schemas}, {QStringLiteral("responses"), responses}, {QStringLiteral("securitySchemes"), security}};
+    return {{QStringLiteral("schemas"), schemas},
+            {QStringLiteral("responses"), responses},
+            {QStringLiteral("securitySchemes"), security}};
 }
 
 QJsonArray securityFor(const AuthSpec &a)
@@ -205,11 +227,18 @@ QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject
                 params.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("page")},
                                           {QStringLiteral("in"), QStringLiteral("query")},
                                           {QStringLiteral("required"), false},
-                                          {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}, {QStringLiteral("default"), 1}}}});
+                                          {QStringLiteral("schema"),
+                                           QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")},
+                                                       {QStringLiteral("minimum"), 1},
+                                                       {QStringLiteral("default"), 1}}}});
                 params.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("limit")},
                                           {QStringLiteral("in"), QStringLiteral("query")},
                                           {QStringLiteral("required"), false},
-                                          {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}, {QStringLiteral("maximum"), 100}, {QStringLiteral("default"), 20}}}});
+                                          {QStringLiteral("schema"),
+                                           QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")},
+                                                       {QStringLiteral("minimum"), 1},
+                                                       {QStringLiteral("maximum"), 100},
+                                                       {QStringLiteral("default"), 20}}}});
             }
             for (const auto &q : d.value(QStringLiteral("query")).toArray()) {
                 QJsonObject p = q.toObject();
@@ -241,15 +270,19 @@ QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject
             QJsonObject responses;
             const QJsonObject res = d.value(QStringLiteral("response")).toObject();
             const int status = res.value(QStringLiteral("status")).toInt(200);
-            QJsonObject ok{{QStringLiteral("description"), res.value(QStringLiteral("description")).toString(QStringLiteral("Success"))}};
+            QJsonObject ok{
+                {QStringLiteral("description"), res.value(QStringLiteral("description")).toString(QStringLiteral("Success"))}};
             if (status != 204 && res.contains(QStringLiteral("schema"))) {
                 QJsonValue schema = res.value(QStringLiteral("schema"));
                 if (paged) {
-                    schema = QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                                         {QStringLiteral("required"), QJsonArray{QStringLiteral("data"), QStringLiteral("meta")}},
-                                         {QStringLiteral("properties"),
-                                          QJsonObject{{QStringLiteral("data"), QJsonObject{{QStringLiteral("type"), QStringLiteral("array")}, {QStringLiteral("items"), schema}}},
-                                                      {QStringLiteral("meta"), ref(QStringLiteral("schemas"), QStringLiteral("ListMeta"))}}}};
+                    schema = QJsonObject{
+                        {QStringLiteral("type"), QStringLiteral("object")},
+                        {QStringLiteral("required"), QJsonArray{QStringLiteral("data"), QStringLiteral("meta")}},
+                        {QStringLiteral("properties"),
+                         QJsonObject{
+                             {QStringLiteral("data"),
+                              QJsonObject{{QStringLiteral("type"), QStringLiteral("array")}, {QStringLiteral("items"), schema}}},
+                             {QStringLiteral("meta"), ref(QStringLiteral("schemas"), QStringLiteral("ListMeta"))}}}};
                 }
                 ok.insert(QStringLiteral("content"),
                           QJsonObject{{res.value(QStringLiteral("contentType")).toString(QStringLiteral("application/json")),
@@ -291,14 +324,16 @@ QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject
     return QJsonObject{
         {QStringLiteral("openapi"), QStringLiteral("3.0.3")},
         {QStringLiteral("info"),
-         QJsonObject{{QStringLiteral("title"), QStringLiteral("KYConnect API")},
-                     {QStringLiteral("version"), version},
-                     {QStringLiteral("description"),
-                      QStringLiteral("The local HTTP API of the KYConnect compliance workstation: KYC/KYB onboarding, identity "
-                                     "verification, AML screening, a hash-chained audit trail, billing and e-signature. Errors "
-                                     "use one body: {statusCode, message, error}. A known path called with another method answers 405 with an "
-                                     "Allow header; operations marked x-available: false answer 501 until their capability lands.")},
-                     {QStringLiteral("license"), QJsonObject{{QStringLiteral("name"), QStringLiteral("Proprietary")}}}}},
+         QJsonObject{
+             {QStringLiteral("title"), QStringLiteral("KYConnect API")},
+             {QStringLiteral("version"), version},
+             {QStringLiteral("description"),
+              QStringLiteral(
+                  "The local HTTP API of the KYConnect compliance workstation: KYC/KYB onboarding, identity "
+                  "verification, AML screening, a hash-chained audit trail, billing and e-signature. Errors "
+                  "use one body: {statusCode, message, error}. A known path called with another method answers 405 with an "
+                  "Allow header; operations marked x-available: false answer 501 until their capability lands.")},
+             {QStringLiteral("license"), QJsonObject{{QStringLiteral("name"), QStringLiteral("Proprietary")}}}}},
         {QStringLiteral("servers"),
          QJsonArray{QJsonObject{{QStringLiteral("url"), QStringLiteral("http://localhost:3000/api/v1")},
                                 {QStringLiteral("description"), QStringLiteral("The workstation's local API")}}}},

@@ -11,8 +11,8 @@ namespace kyc::http {
 
 // Builds the OpenAPI 3.0.3 document from the route tables plus the operation docs. Routes
 // without docs are listed in `missing` (a test keeps that empty).
-[[nodiscard]] QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject &docs,
-                                       const QString &version, QStringList *missing = nullptr);
+[[nodiscard]] QJsonObject buildOpenApi(const QList<Controller> &controllers, const QJsonObject &docs, const QString &version,
+                                       QStringList *missing = nullptr);
 
 // A Postman v2.1 collection generated from an OpenAPI document: one folder per tag, one request
 // per operation, variables KYCONNECT_BASE_URL, KYCONNECT_JWT and KYCONNECT_API_KEY.

@@ -85,9 +85,15 @@ QJsonObject authFor(const QJsonObject &op)
     if (key) {
         return {{QStringLiteral("type"), QStringLiteral("apikey")},
                 {QStringLiteral("apikey"),
-                 QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("key")}, {QStringLiteral("value"), QStringLiteral("X-API-Key")}, {QStringLiteral("type"), QStringLiteral("string")}},
-                            QJsonObject{{QStringLiteral("key"), QStringLiteral("value")}, {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_API_KEY}}")}, {QStringLiteral("type"), QStringLiteral("string")}},
-                            QJsonObject{{QStringLiteral("key"), QStringLiteral("in")}, {QStringLiteral("value"), QStringLiteral("header")}, {QStringLiteral("type"), QStringLiteral("string")}}}}};
+                 QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("key")},
+                                        {QStringLiteral("value"), QStringLiteral("X-API-Key")},
+                                        {QStringLiteral("type"), QStringLiteral("string")}},
+                            QJsonObject{{QStringLiteral("key"), QStringLiteral("value")},
+                                        {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_API_KEY}}")},
+                                        {QStringLiteral("type"), QStringLiteral("string")}},
+                            QJsonObject{{QStringLiteral("key"), QStringLiteral("in")},
+                                        {QStringLiteral("value"), QStringLiteral("header")},
+                                        {QStringLiteral("type"), QStringLiteral("string")}}}}};
     }
     return {{QStringLiteral("type"), QStringLiteral("noauth")}};
 }
@@ -122,17 +128,22 @@ QJsonObject buildPostmanCollection(const QJsonObject &root)
                 const QJsonValue ex = example(root, prm.value(QStringLiteral("schema")));
                 const QString value = ex.isDouble() ? QString::number(ex.toInteger()) : ex.toString();
                 if (in == QStringLiteral("path")) {
-                    variables.append(QJsonObject{{QStringLiteral("key"), name}, {QStringLiteral("value"), QString()},
-                                                 {QStringLiteral("description"), prm.value(QStringLiteral("description")).toString()}});
+                    variables.append(
+                        QJsonObject{{QStringLiteral("key"), name},
+                                    {QStringLiteral("value"), QString()},
+                                    {QStringLiteral("description"), prm.value(QStringLiteral("description")).toString()}});
                 } else if (in == QStringLiteral("query")) {
                     const bool required = prm.value(QStringLiteral("required")).toBool();
-                    query.append(QJsonObject{{QStringLiteral("key"), name}, {QStringLiteral("value"), value},
-                                             {QStringLiteral("disabled"), !required},
-                                             {QStringLiteral("description"), prm.value(QStringLiteral("description")).toString()}});
+                    query.append(
+                        QJsonObject{{QStringLiteral("key"), name},
+                                    {QStringLiteral("value"), value},
+                                    {QStringLiteral("disabled"), !required},
+                                    {QStringLiteral("description"), prm.value(QStringLiteral("description")).toString()}});
                     if (required)
                         queryParts << name + u'=' + value;
                 } else if (in == QStringLiteral("header")) {
-                    headers.append(QJsonObject{{QStringLiteral("key"), name}, {QStringLiteral("value"), value},
+                    headers.append(QJsonObject{{QStringLiteral("key"), name},
+                                               {QStringLiteral("value"), value},
                                                {QStringLiteral("disabled"), !prm.value(QStringLiteral("required")).toBool()}});
                 }
             }
@@ -146,22 +157,32 @@ QJsonObject buildPostmanCollection(const QJsonObject &root)
                 headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("X-API-Key")},
                                            {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_API_KEY}}")},
                                            {QStringLiteral("disabled"), true},
-                                           {QStringLiteral("description"), QStringLiteral("Enable (and disable Authorization) to call with an API key")}});
+                                           {QStringLiteral("description"),
+                                            QStringLiteral("Enable (and disable Authorization) to call with an API key")}});
             }
             QJsonObject request{{QStringLiteral("method"), m.key().toUpper()},
                                 {QStringLiteral("description"), op.value(QStringLiteral("description")).toString()},
                                 {QStringLiteral("auth"), auth}};
-            const QJsonObject content = op.value(QStringLiteral("requestBody")).toObject().value(QStringLiteral("content")).toObject();
+            const QJsonObject content
+                = op.value(QStringLiteral("requestBody")).toObject().value(QStringLiteral("content")).toObject();
             if (content.contains(QStringLiteral("application/json"))) {
-                headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("Content-Type")}, {QStringLiteral("value"), QStringLiteral("application/json")}});
-                const QJsonValue body = example(root, content.value(QStringLiteral("application/json")).toObject().value(QStringLiteral("schema")));
+                headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("Content-Type")},
+                                           {QStringLiteral("value"), QStringLiteral("application/json")}});
+                const QJsonValue body
+                    = example(root, content.value(QStringLiteral("application/json")).toObject().value(QStringLiteral("schema")));
                 request.insert(QStringLiteral("body"),
                                QJsonObject{{QStringLiteral("mode"), QStringLiteral("raw")},
-                                           {QStringLiteral("raw"), QString::fromUtf8(QJsonDocument(body.toObject()).toJson(QJsonDocument::Indented))},
-                                           {QStringLiteral("options"), QJsonObject{{QStringLiteral("raw"), QJsonObject{{QStringLiteral("language"), QStringLiteral("json")}}}}}});
+                                           {QStringLiteral("raw"),
+                                            QString::fromUtf8(QJsonDocument(body.toObject()).toJson(QJsonDocument::Indented))},
+                                           {QStringLiteral("options"),
+                                            QJsonObject{{QStringLiteral("raw"),
+                                                         QJsonObject{{QStringLiteral("language"), QStringLiteral("json")}}}}}});
             } else if (!content.isEmpty()) {
-                headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("Content-Type")}, {QStringLiteral("value"), content.keys().first()}});
-                request.insert(QStringLiteral("body"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("file")}, {QStringLiteral("file"), QJsonObject()}});
+                headers.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("Content-Type")},
+                                           {QStringLiteral("value"), content.keys().first()}});
+                request.insert(
+                    QStringLiteral("body"),
+                    QJsonObject{{QStringLiteral("mode"), QStringLiteral("file")}, {QStringLiteral("file"), QJsonObject()}});
             }
             request.insert(QStringLiteral("header"), headers);
             QJsonObject url{{QStringLiteral("raw"), raw},
@@ -189,22 +210,33 @@ QJsonObject buildPostmanCollection(const QJsonObject &root)
                                    {QStringLiteral("item"), items}});
     }
     const QJsonObject info = root.value(QStringLiteral("info")).toObject();
-    const QString base = root.value(QStringLiteral("servers")).toArray().first().toObject().value(QStringLiteral("url")).toString();
+    const QString base
+        = root.value(QStringLiteral("servers")).toArray().first().toObject().value(QStringLiteral("url")).toString();
     return QJsonObject{
         {QStringLiteral("info"),
-         QJsonObject{{QStringLiteral("_postman_id"), QUuid::createUuidV5(QUuid(), info.value(QStringLiteral("version")).toString()).toString(QUuid::WithoutBraces)},
-                     {QStringLiteral("name"), info.value(QStringLiteral("title")).toString()},
-                     {QStringLiteral("description"), info.value(QStringLiteral("description")).toString()},
-                     {QStringLiteral("schema"), QStringLiteral("https://schema.getpostman.com/json/collection/v2.1.0/collection.json")}}},
+         QJsonObject{
+             {QStringLiteral("_postman_id"),
+              QUuid::createUuidV5(QUuid(), info.value(QStringLiteral("version")).toString()).toString(QUuid::WithoutBraces)},
+             {QStringLiteral("name"), info.value(QStringLiteral("title")).toString()},
+             {QStringLiteral("description"), info.value(QStringLiteral("description")).toString()},
+             {QStringLiteral("schema"), QStringLiteral("https://schema.getpostman.com/json/collection/v2.1.0/collection.json")}}},
         {QStringLiteral("item"), folders},
         {QStringLiteral("auth"),
          QJsonObject{{QStringLiteral("type"), QStringLiteral("bearer")},
                      {QStringLiteral("bearer"),
-                      QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("token")}, {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_JWT}}")}, {QStringLiteral("type"), QStringLiteral("string")}}}}}},
+                      QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("token")},
+                                             {QStringLiteral("value"), QStringLiteral("{{KYCONNECT_JWT}}")},
+                                             {QStringLiteral("type"), QStringLiteral("string")}}}}}},
         {QStringLiteral("variable"),
-         QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_BASE_URL")}, {QStringLiteral("value"), base}, {QStringLiteral("type"), QStringLiteral("string")}},
-                    QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_JWT")}, {QStringLiteral("value"), QString()}, {QStringLiteral("type"), QStringLiteral("string")}},
-                    QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_API_KEY")}, {QStringLiteral("value"), QString()}, {QStringLiteral("type"), QStringLiteral("string")}}}},
+         QJsonArray{QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_BASE_URL")},
+                                {QStringLiteral("value"), base},
+                                {QStringLiteral("type"), QStringLiteral("string")}},
+                    QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_JWT")},
+                                {QStringLiteral("value"), QString()},
+                                {QStringLiteral("type"), QStringLiteral("string")}},
+                    QJsonObject{{QStringLiteral("key"), QStringLiteral("KYCONNECT_API_KEY")},
+                                {QStringLiteral("value"), QString()},
+                                {QStringLiteral("type"), QStringLiteral("string")}}}},
     };
 }
 

@@ -7,7 +7,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-
 #include <sys/stat.h>
 
 namespace kyc::crypto {
@@ -58,8 +57,8 @@ Result<Ed25519Key> Ed25519Key::fromSeed(QByteArrayView seed)
 {
     if (seed.size() != 32)
         return fail(Error::validation(QStringLiteral("seed"), QStringLiteral("an Ed25519 seed is 32 bytes")));
-    EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                                 reinterpret_cast<const unsigned char *>(seed.data()), 32);
+    EVP_PKEY *key
+        = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(seed.data()), 32);
     if (!key)
         return fail(Error::internal(QStringLiteral("Ed25519 key from seed failed")));
     return Ed25519Key(key);
@@ -119,9 +118,9 @@ Result<QByteArray> Ed25519Key::sign(QByteArrayView message) const
     QByteArray sig(64, Qt::Uninitialized);
     size_t len = 64;
     const bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, pk(m_pkey)) == 1
-                    && EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
-                                      reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size()))
-                           == 1;
+        && EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
+                          reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size()))
+            == 1;
     EVP_MD_CTX_free(ctx);
     if (!ok || len != 64)
         return fail(Error::internal(QStringLiteral("Ed25519 signing failed")));
@@ -146,13 +145,13 @@ bool ed25519Verify(QByteArrayView publicKey, QByteArrayView message, QByteArrayV
 {
     if (publicKey.size() != 32 || signature.size() != 64)
         return false;
-    EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                reinterpret_cast<const unsigned char *>(publicKey.data()), 32);
+    EVP_PKEY *key
+        = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(publicKey.data()), 32);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const bool ok = key && ctx && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) == 1
-                    && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char *>(signature.data()), 64,
-                                        reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size()))
-                           == 1;
+        && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char *>(signature.data()), 64,
+                            reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size()))
+            == 1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);
     return ok;

@@ -3,11 +3,11 @@
 #include "backend/core/ids.h"
 
 #include <QDir>
-#include <QThread>
 #include <QFileInfo>
 #include <QHash>
 #include <QLoggingCategory>
 #include <QSqlError>
+#include <QThread>
 
 #include <atomic>
 #include <unordered_map>
@@ -84,8 +84,8 @@ Database::ThreadConnection *Database::threadConnection()
     } else {
         QSqlQuery q(tc->db);
         for (const char *pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
-                                   "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY",
-                                   "PRAGMA mmap_size = 2147483648", "PRAGMA cache_size = -65536"}) {
+                                   "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 2147483648",
+                                   "PRAGMA cache_size = -65536"}) {
             if (!q.exec(QLatin1String(pragma)))
                 qCWarning(lcDb).noquote() << pragma << "failed:" << q.lastError().text();
         }
@@ -171,10 +171,11 @@ Result<std::unique_ptr<Database>> Database::open(const QString &filePath, const 
             if (!q.exec(stmt)) {
                 const QString why = q.lastError().text();
                 tx.rollback();
-                return fail(Error::make(ErrorCode::Internal, QStringLiteral("migration %1 (%2) failed: %3; the database was "
-                                                                            "left unchanged")
-                                                                 .arg(m.version)
-                                                                 .arg(m.name, why)));
+                return fail(Error::make(ErrorCode::Internal,
+                                        QStringLiteral("migration %1 (%2) failed: %3; the database was "
+                                                       "left unchanged")
+                                            .arg(m.version)
+                                            .arg(m.name, why)));
             }
         }
         QSqlQuery rec(conn);

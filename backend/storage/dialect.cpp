@@ -30,10 +30,11 @@ QString SqlDialect::upsert(const QString &table, const QStringList &columns, con
         if (!keys.contains(c))
             updates << c + QStringLiteral(" = excluded.") + c;
     }
-    QString sql = QStringLiteral("INSERT INTO %1 (%2) VALUES (%3) ON CONFLICT (%4) ")
-                      .arg(table, columns.join(QStringLiteral(", ")), marks.join(QStringLiteral(", ")),
-                           keys.join(QStringLiteral(", ")));
-    sql += updates.isEmpty() ? QStringLiteral("DO NOTHING") : QStringLiteral("DO UPDATE SET ") + updates.join(QStringLiteral(", "));
+    QString sql
+        = QStringLiteral("INSERT INTO %1 (%2) VALUES (%3) ON CONFLICT (%4) ")
+              .arg(table, columns.join(QStringLiteral(", ")), marks.join(QStringLiteral(", ")), keys.join(QStringLiteral(", ")));
+    sql += updates.isEmpty() ? QStringLiteral("DO NOTHING")
+                             : QStringLiteral("DO UPDATE SET ") + updates.join(QStringLiteral(", "));
     return sql;
 }
 
@@ -58,8 +59,8 @@ QStringList SqlDialect::appendOnlyTriggers(const QString &table) const
 QString SqlDialect::listTables() const
 {
     return m_d == Dialect::SQLite
-               ? QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-               : QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+        ? QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        : QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
 }
 
 } // namespace kyc::storage

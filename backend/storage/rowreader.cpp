@@ -5,7 +5,6 @@
 #include <QSqlRecord>
 
 #include <sqlite3.h>
-
 #include <vector>
 
 namespace kyc::storage {

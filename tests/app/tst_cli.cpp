@@ -58,7 +58,8 @@ struct Child {
 };
 
 // Opens the SQLite file directly, the way an attacker or an operator with a shell would.
-class RawDb {
+class RawDb
+{
 public:
     explicit RawDb(const QString &path)
         : m_name(QStringLiteral("tst_cli-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
@@ -120,7 +121,8 @@ QByteArray fileHash(const QString &path)
 
 } // namespace
 
-class TestCli final : public QObject {
+class TestCli final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -165,8 +167,8 @@ private:
 
 void TestCli::initTestCase()
 {
-    QVERIFY2(
-        QFileInfo(binary()).isExecutable(), qPrintable(binary() + QStringLiteral(" is missing: build the kyconnect target")));
+    QVERIFY2(QFileInfo(binary()).isExecutable(),
+             qPrintable(binary() + QStringLiteral(" is missing: build the kyconnect target")));
     QVERIFY(m_xdg.isValid());
 }
 
@@ -251,7 +253,7 @@ Child &TestCli::runToEnd(const QStringList &args)
 void TestCli::serveOnce(const QString &dataDir)
 {
     Child &c = start(
-        { QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--port"), QStringLiteral("0") });
+        {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--port"), QStringLiteral("0")});
     const auto port = waitForApi(c);
     QVERIFY2(port, c.diagnostics().constData());
     QCOMPARE(test::request(*port, "GET", "/api/v1/health").status, 200);
@@ -271,29 +273,29 @@ void TestCli::precedence_data()
     QTest::addColumn<int>("port");
     QTest::addColumn<QString>("dataDir"); // empty: the default
 
-    const QStringList fullEnv { QStringLiteral("KYCONNECT_HOST=0.0.0.0"), QStringLiteral("KYCONNECT_PORT=4000"),
-        QStringLiteral("KYCONNECT_DATA_DIR=/tmp/from-env") };
-    const QStringList fullArgs { QStringLiteral("--host"), QStringLiteral("10.1.2.3"), QStringLiteral("--port"),
-        QStringLiteral("5000"), QStringLiteral("--data-dir"), QStringLiteral("/tmp/from-args") };
+    const QStringList fullEnv{QStringLiteral("KYCONNECT_HOST=0.0.0.0"), QStringLiteral("KYCONNECT_PORT=4000"),
+                              QStringLiteral("KYCONNECT_DATA_DIR=/tmp/from-env")};
+    const QStringList fullArgs{QStringLiteral("--host"), QStringLiteral("10.1.2.3"),   QStringLiteral("--port"),
+                               QStringLiteral("5000"),   QStringLiteral("--data-dir"), QStringLiteral("/tmp/from-args")};
 
-    QTest::newRow("defaults") << QStringList {} << QStringList {} << QStringLiteral("127.0.0.1") << 3000 << QString();
+    QTest::newRow("defaults") << QStringList{} << QStringList{} << QStringLiteral("127.0.0.1") << 3000 << QString();
     QTest::newRow("environment over defaults")
-        << QStringList {} << fullEnv << QStringLiteral("0.0.0.0") << 4000 << QStringLiteral("/tmp/from-env");
+        << QStringList{} << fullEnv << QStringLiteral("0.0.0.0") << 4000 << QStringLiteral("/tmp/from-env");
     QTest::newRow("arguments over defaults")
-        << fullArgs << QStringList {} << QStringLiteral("10.1.2.3") << 5000 << QStringLiteral("/tmp/from-args");
+        << fullArgs << QStringList{} << QStringLiteral("10.1.2.3") << 5000 << QStringLiteral("/tmp/from-args");
     QTest::newRow("arguments over environment")
         << fullArgs << fullEnv << QStringLiteral("10.1.2.3") << 5000 << QStringLiteral("/tmp/from-args");
     QTest::newRow("each from its own level")
-        << QStringList { QStringLiteral("--host"), QStringLiteral("::1") }
-        << QStringList { QStringLiteral("KYCONNECT_PORT=4100") } << QStringLiteral("::1") << 4100 << QString();
-    QTest::newRow("port argument over environment only") << QStringList { QStringLiteral("--port=4200") } << fullEnv
+        << QStringList{QStringLiteral("--host"), QStringLiteral("::1")} << QStringList{QStringLiteral("KYCONNECT_PORT=4100")}
+        << QStringLiteral("::1") << 4100 << QString();
+    QTest::newRow("port argument over environment only") << QStringList{QStringLiteral("--port=4200")} << fullEnv
                                                          << QStringLiteral("0.0.0.0") << 4200 << QStringLiteral("/tmp/from-env");
     QTest::newRow("data dir argument over environment only")
-        << QStringList { QStringLiteral("--data-dir=/tmp/only-arg") } << fullEnv << QStringLiteral("0.0.0.0") << 4000
+        << QStringList{QStringLiteral("--data-dir=/tmp/only-arg")} << fullEnv << QStringLiteral("0.0.0.0") << 4000
         << QStringLiteral("/tmp/only-arg");
-    QTest::newRow("port 0 lets the system choose") << QStringList { QStringLiteral("--port"), QStringLiteral("0") }
-                                                   << QStringList {} << QStringLiteral("127.0.0.1") << 0 << QString();
-    QTest::newRow("highest port") << QStringList { QStringLiteral("--port"), QStringLiteral("65535") } << QStringList {}
+    QTest::newRow("port 0 lets the system choose") << QStringList{QStringLiteral("--port"), QStringLiteral("0")} << QStringList{}
+                                                   << QStringLiteral("127.0.0.1") << 0 << QString();
+    QTest::newRow("highest port") << QStringList{QStringLiteral("--port"), QStringLiteral("65535")} << QStringList{}
                                   << QStringLiteral("127.0.0.1") << 65535 << QString();
 }
 
@@ -306,7 +308,7 @@ void TestCli::precedence()
     QFETCH(QString, dataDir);
 
     int exitCode = -1;
-    const auto o = app::parseCommandLine(QStringList { QStringLiteral("kyconnect") } + args, envFrom(env), &exitCode);
+    const auto o = app::parseCommandLine(QStringList{QStringLiteral("kyconnect")} + args, envFrom(env), &exitCode);
     QVERIFY(o.has_value());
     QCOMPARE(o->config.host, host);
     QCOMPARE(int(o->config.port), port);
@@ -318,12 +320,12 @@ void TestCli::precedence()
 void TestCli::headlessFlag()
 {
     int exitCode = -1;
-    auto o = app::parseCommandLine({ QStringLiteral("kyconnect"), QStringLiteral("--headless") }, {}, &exitCode);
+    auto o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("--headless")}, {}, &exitCode);
     QVERIFY(o.has_value());
     QVERIFY(o->headless);
     QVERIFY(o->adminCommand.isEmpty());
 
-    o = app::parseCommandLine({ QStringLiteral("kyconnect") }, {}, &exitCode);
+    o = app::parseCommandLine({QStringLiteral("kyconnect")}, {}, &exitCode);
     QVERIFY(o.has_value());
     QVERIFY(!o->headless);
 }
@@ -331,19 +333,19 @@ void TestCli::headlessFlag()
 void TestCli::badPort_data()
 {
     QTest::addColumn<QStringList>("args");
-    QTest::newRow("letters") << QStringList { QStringLiteral("--port"), QStringLiteral("abc") };
-    QTest::newRow("too big") << QStringList { QStringLiteral("--port"), QStringLiteral("65536") };
-    QTest::newRow("negative") << QStringList { QStringLiteral("--port=-1") };
-    QTest::newRow("empty") << QStringList { QStringLiteral("--port=") };
-    QTest::newRow("trailing junk") << QStringList { QStringLiteral("--port"), QStringLiteral("3000x") };
-    QTest::newRow("missing value") << QStringList { QStringLiteral("--port") };
+    QTest::newRow("letters") << QStringList{QStringLiteral("--port"), QStringLiteral("abc")};
+    QTest::newRow("too big") << QStringList{QStringLiteral("--port"), QStringLiteral("65536")};
+    QTest::newRow("negative") << QStringList{QStringLiteral("--port=-1")};
+    QTest::newRow("empty") << QStringList{QStringLiteral("--port=")};
+    QTest::newRow("trailing junk") << QStringList{QStringLiteral("--port"), QStringLiteral("3000x")};
+    QTest::newRow("missing value") << QStringList{QStringLiteral("--port")};
 }
 
 void TestCli::badPort()
 {
     QFETCH(QStringList, args);
     int exitCode = -1;
-    const auto o = app::parseCommandLine(QStringList { QStringLiteral("kyconnect") } + args, {}, &exitCode);
+    const auto o = app::parseCommandLine(QStringList{QStringLiteral("kyconnect")} + args, {}, &exitCode);
     QVERIFY(!o.has_value());
     QCOMPARE(exitCode, 2);
 }
@@ -352,7 +354,7 @@ void TestCli::badEnvironment()
 {
     int exitCode = -1;
     const auto o
-        = app::parseCommandLine({ QStringLiteral("kyconnect") }, envFrom({ QStringLiteral("KYCONNECT_PORT=http") }), &exitCode);
+        = app::parseCommandLine({QStringLiteral("kyconnect")}, envFrom({QStringLiteral("KYCONNECT_PORT=http")}), &exitCode);
     QVERIFY(!o.has_value());
     QCOMPARE(exitCode, 2);
 }
@@ -360,24 +362,24 @@ void TestCli::badEnvironment()
 void TestCli::adminCommand()
 {
     int exitCode = -1;
-    auto o = app::parseCommandLine({ QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("verify-audit") },
-        envFrom({ QStringLiteral("KYCONNECT_DATA_DIR=/tmp/env-data") }), &exitCode);
+    auto o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("verify-audit")},
+                                   envFrom({QStringLiteral("KYCONNECT_DATA_DIR=/tmp/env-data")}), &exitCode);
     QVERIFY(o.has_value());
-    QCOMPARE(o->adminCommand, (QStringList { QStringLiteral("admin"), QStringLiteral("verify-audit") }));
+    QCOMPARE(o->adminCommand, (QStringList{QStringLiteral("admin"), QStringLiteral("verify-audit")}));
     QCOMPARE(o->config.dataDir, QStringLiteral("/tmp/env-data"));
 
     // Options may follow the command.
-    o = app::parseCommandLine({ QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("verify-audit"),
-                                  QStringLiteral("--data-dir"), QStringLiteral("/tmp/admin-data") },
-        {}, &exitCode);
+    o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("verify-audit"),
+                               QStringLiteral("--data-dir"), QStringLiteral("/tmp/admin-data")},
+                              {}, &exitCode);
     QVERIFY(o.has_value());
-    QCOMPARE(o->adminCommand, (QStringList { QStringLiteral("admin"), QStringLiteral("verify-audit") }));
+    QCOMPARE(o->adminCommand, (QStringList{QStringLiteral("admin"), QStringLiteral("verify-audit")}));
     QCOMPARE(o->config.dataDir, QStringLiteral("/tmp/admin-data"));
 
     // runAdmin rejects an unknown subcommand without touching any data.
-    o = app::parseCommandLine({ QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("frobnicate"),
-                                  QStringLiteral("--data-dir"), QStringLiteral("/nonexistent/kyc-never-created") },
-        {}, &exitCode);
+    o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("frobnicate"),
+                               QStringLiteral("--data-dir"), QStringLiteral("/nonexistent/kyc-never-created")},
+                              {}, &exitCode);
     QVERIFY(o.has_value());
     QCOMPARE(app::runAdmin(*o), 2);
     QVERIFY(!QFileInfo::exists(QStringLiteral("/nonexistent/kyc-never-created")));
@@ -386,15 +388,15 @@ void TestCli::adminCommand()
 void TestCli::unknownCommandOrOption_data()
 {
     QTest::addColumn<QStringList>("args");
-    QTest::newRow("unknown command") << QStringList { QStringLiteral("serve") };
-    QTest::newRow("unknown option") << QStringList { QStringLiteral("--bogus") };
+    QTest::newRow("unknown command") << QStringList{QStringLiteral("serve")};
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("--bogus")};
 }
 
 void TestCli::unknownCommandOrOption()
 {
     QFETCH(QStringList, args);
     int exitCode = -1;
-    const auto o = app::parseCommandLine(QStringList { QStringLiteral("kyconnect") } + args, {}, &exitCode);
+    const auto o = app::parseCommandLine(QStringList{QStringLiteral("kyconnect")} + args, {}, &exitCode);
     QVERIFY(!o.has_value());
     QCOMPARE(exitCode, 2);
 }
@@ -402,7 +404,7 @@ void TestCli::unknownCommandOrOption()
 void TestCli::versionExitsZero()
 {
     int exitCode = -1;
-    const auto o = app::parseCommandLine({ QStringLiteral("kyconnect"), QStringLiteral("--version") }, {}, &exitCode);
+    const auto o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("--version")}, {}, &exitCode);
     QVERIFY(!o.has_value());
     QCOMPARE(exitCode, 0);
 }
@@ -429,8 +431,8 @@ void TestCli::headlessServesAndStopsOnSignal()
     QFETCH(int, signal);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    Child &c = start({ QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"),
-        QStringLiteral("0") });
+    Child &c = start(
+        {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"), QStringLiteral("0")});
     QString printedDir;
     const auto port = waitForApi(c, &printedDir);
     QVERIFY2(port, c.diagnostics().constData());
@@ -459,16 +461,16 @@ void TestCli::headlessServesAndStopsOnSignal()
     QVERIFY(db.isOpen());
     const QStringList actions
         = db.column(QStringLiteral("SELECT action FROM audit_events WHERE chain = 'platform' ORDER BY sequence"));
-    QCOMPARE(actions, (QStringList { QStringLiteral("system.started"), QStringLiteral("system.stopped") }));
+    QCOMPARE(actions, (QStringList{QStringLiteral("system.started"), QStringLiteral("system.stopped")}));
 }
 
 void TestCli::environmentConfiguresTheServer()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    Child &c = start({ QStringLiteral("--headless") },
-        { QStringLiteral("KYCONNECT_DATA_DIR=") + dir.path(), QStringLiteral("KYCONNECT_PORT=0"),
-            QStringLiteral("KYCONNECT_HOST=127.0.0.1") });
+    Child &c = start({QStringLiteral("--headless")},
+                     {QStringLiteral("KYCONNECT_DATA_DIR=") + dir.path(), QStringLiteral("KYCONNECT_PORT=0"),
+                      QStringLiteral("KYCONNECT_HOST=127.0.0.1")});
     QString printedDir;
     const auto port = waitForApi(c, &printedDir);
     QVERIFY2(port, c.diagnostics().constData());
@@ -484,13 +486,13 @@ void TestCli::busyPortFails()
     QTemporaryDir first;
     QTemporaryDir second;
     QVERIFY(first.isValid() && second.isValid());
-    Child &a = start({ QStringLiteral("--headless"), QStringLiteral("--data-dir"), first.path(), QStringLiteral("--port"),
-        QStringLiteral("0") });
+    Child &a = start({QStringLiteral("--headless"), QStringLiteral("--data-dir"), first.path(), QStringLiteral("--port"),
+                      QStringLiteral("0")});
     const auto port = waitForApi(a);
     QVERIFY2(port, a.diagnostics().constData());
 
-    Child &b = start({ QStringLiteral("--headless"), QStringLiteral("--data-dir"), second.path(), QStringLiteral("--port"),
-        QString::number(*port) });
+    Child &b = start({QStringLiteral("--headless"), QStringLiteral("--data-dir"), second.path(), QStringLiteral("--port"),
+                      QString::number(*port)});
     QVERIFY2(waitForExit(b), "the second instance kept running on a busy port");
     QCOMPARE(b.process->exitStatus(), QProcess::NormalExit);
     QVERIFY2(b.process->exitCode() != 0, b.diagnostics().constData());
@@ -513,7 +515,7 @@ void TestCli::verifyAuditIntactThenBroken()
     if (QTest::currentTestFailed())
         return;
 
-    Child &ok = runToEnd({ QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path() });
+    Child &ok = runToEnd({QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path()});
     QCOMPARE(ok.process->exitStatus(), QProcess::NormalExit);
     QVERIFY2(ok.process->exitCode() == 0, ok.diagnostics().constData());
     QVERIFY2(ok.stdOut().contains(QLatin1String("intact")), ok.diagnostics().constData());
@@ -528,11 +530,10 @@ void TestCli::verifyAuditIntactThenBroken()
         QCOMPARE(db.exec(QStringLiteral("DROP TRIGGER audit_events_no_update")), QString());
         QCOMPARE(db.exec(QStringLiteral(
                      "UPDATE audit_events SET action = 'system.tampered' WHERE chain = 'platform' AND sequence = 2")),
-            QString());
+                 QString());
     }
 
-    Child &broken
-        = runToEnd({ QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path() });
+    Child &broken = runToEnd({QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path()});
     QCOMPARE(broken.process->exitStatus(), QProcess::NormalExit);
     QVERIFY2(broken.process->exitCode() == 1, broken.diagnostics().constData());
     QVERIFY2(broken.stdOut().contains(QLatin1String("BROKEN")), broken.diagnostics().constData());
@@ -554,23 +555,22 @@ void TestCli::newerDatabaseIsRefused()
         QVERIFY(db.isOpen());
         QCOMPARE(db.exec(QStringLiteral("INSERT INTO schema_migrations (version, name, applied_at) "
                                         "VALUES (999, 'from the future', '2099-01-01T00:00:00.000Z')")),
-            QString());
+                 QString());
         eventsBefore = db.scalar(QStringLiteral("SELECT COUNT(*) FROM audit_events")).toInt();
     }
     QVERIFY(eventsBefore > 0);
     const QByteArray hashBefore = fileHash(dbPath);
     QVERIFY(!hashBefore.isEmpty());
 
-    Child &server = start({ QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"),
-        QStringLiteral("0") });
+    Child &server = start(
+        {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"), QStringLiteral("0")});
     QVERIFY2(waitForExit(server), "kyconnect kept running on a database from a newer version");
     QCOMPARE(server.process->exitStatus(), QProcess::NormalExit);
     QVERIFY2(server.process->exitCode() != 0, server.diagnostics().constData());
     QVERIFY2(server.stdErr().contains(QLatin1String("newer")), server.diagnostics().constData());
     QVERIFY2(!server.stdOut().contains(QLatin1String("API on")), server.diagnostics().constData());
 
-    Child &admin
-        = runToEnd({ QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path() });
+    Child &admin = runToEnd({QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path()});
     QVERIFY2(admin.process->exitCode() != 0, admin.diagnostics().constData());
     QVERIFY2(admin.stdErr().contains(QLatin1String("newer")), admin.diagnostics().constData());
 
@@ -586,7 +586,7 @@ void TestCli::guiModeServesAndStops()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    Child &c = start({ QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"), QStringLiteral("0") });
+    Child &c = start({QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--port"), QStringLiteral("0")});
     const auto port = waitForApi(c);
     QVERIFY2(port, c.diagnostics().constData());
     QCOMPARE(test::request(*port, "GET", "/api/v1/health").status, 200);

@@ -30,8 +30,8 @@ NewEvent newEvent(const QString &firmId, int i, const QString &action = QStringL
     e.ip = QStringLiteral("203.0.113.%1").arg(i % 250);
     QJsonObject details;
     details.insert(QStringLiteral("i"), i);
-    details.insert(QStringLiteral("before"), QJsonObject { { QStringLiteral("status"), QStringLiteral("draft") } });
-    details.insert(QStringLiteral("after"), QJsonObject { { QStringLiteral("status"), QStringLiteral("submitted") } });
+    details.insert(QStringLiteral("before"), QJsonObject{{QStringLiteral("status"), QStringLiteral("draft")}});
+    details.insert(QStringLiteral("after"), QJsonObject{{QStringLiteral("status"), QStringLiteral("submitted")}});
     e.details = details;
     return e;
 }
@@ -103,7 +103,8 @@ QList<QStringList> parseCsv(const QByteArray &data, bool *wellFormed)
 
 } // namespace
 
-class TestAuditExport final : public QObject {
+class TestAuditExport final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -144,7 +145,7 @@ void TestAuditExport::exportJsonLines()
     QString prev = kGenesisHash;
     for (int i = 0; i < lines.size(); ++i) {
         const QByteArray &line = lines.at(i);
-        QJsonParseError err {};
+        QJsonParseError err{};
         QJsonObject o = QJsonDocument::fromJson(line, &err).object();
         QCOMPARE(err.error, QJsonParseError::NoError);
         QCOMPARE(json::canonical(o), line); // one canonical object per line
@@ -176,7 +177,7 @@ void TestAuditExport::exportCsv()
     QVERIFY(b.ok());
     QCOMPARE(appendN(b, kFirmA, 3).size(), 3);
     NewEvent special = newEvent(kFirmA, 4);
-    special.details = QJsonObject { { QStringLiteral("note"), QStringLiteral("a, \"b\"\nc") }, { QStringLiteral("n"), 1 } };
+    special.details = QJsonObject{{QStringLiteral("note"), QStringLiteral("a, \"b\"\nc")}, {QStringLiteral("n"), 1}};
     special.entityId = QStringLiteral("x,\"y\"\r\nz");
     auto specialEvent = b.backend().audit().append(special);
     QVERIFY(specialEvent.has_value());
@@ -265,7 +266,7 @@ void TestAuditExport::exportRange()
         (void)out.open(QIODevice::WriteOnly);
         QList<int> seqs;
         if (!b.backend().audit().exportTo(out, kFirmA, ExportFormat::JsonLines, range))
-            return QList<int> { -1 };
+            return QList<int>{-1};
         for (const auto &line : out.data().split('\n')) {
             if (!line.isEmpty())
                 seqs << int(QJsonDocument::fromJson(line).object().value(QStringLiteral("sequence")).toInteger());
@@ -275,13 +276,13 @@ void TestAuditExport::exportRange()
     ExportRange bySequence;
     bySequence.fromSequence = 2;
     bySequence.toSequence = 4;
-    QCOMPARE(sequencesOf(bySequence), (QList<int> { 2, 3, 4 }));
+    QCOMPARE(sequencesOf(bySequence), (QList<int>{2, 3, 4}));
     ExportRange byTime;
     byTime.from = t0.addSecs(4 * 60);
-    QCOMPARE(sequencesOf(byTime), (QList<int> { 5, 6 }));
+    QCOMPARE(sequencesOf(byTime), (QList<int>{5, 6}));
     byTime.to = t0.addSecs(4 * 60);
-    QCOMPARE(sequencesOf(byTime), (QList<int> { 5 }));
-    QCOMPARE(sequencesOf({}), (QList<int> { 1, 2, 3, 4, 5, 6 }));
+    QCOMPARE(sequencesOf(byTime), (QList<int>{5}));
+    QCOMPARE(sequencesOf({}), (QList<int>{1, 2, 3, 4, 5, 6}));
 }
 
 void TestAuditExport::csvLine_data()
@@ -289,18 +290,18 @@ void TestAuditExport::csvLine_data()
     QTest::addColumn<QStringList>("cells");
     QTest::addColumn<QByteArray>("line");
 
-    QTest::newRow("plain") << QStringList { QStringLiteral("a"), QStringLiteral("b") } << QByteArray("a,b\r\n");
-    QTest::newRow("empty cells") << QStringList { QString(), QStringLiteral("x"), QString() } << QByteArray(",x,\r\n");
-    QTest::newRow("comma") << QStringList { QStringLiteral("a,b") } << QByteArray("\"a,b\"\r\n");
-    QTest::newRow("quote") << QStringList { QStringLiteral("say \"hi\"") } << QByteArray("\"say \"\"hi\"\"\"\r\n");
-    QTest::newRow("LF") << QStringList { QStringLiteral("a\nb") } << QByteArray("\"a\nb\"\r\n");
-    QTest::newRow("CR") << QStringList { QStringLiteral("a\rb") } << QByteArray("\"a\rb\"\r\n");
-    QTest::newRow("all together") << QStringList { QStringLiteral("1"), QStringLiteral("{\"k\":\"a,b\\nc\"}") }
+    QTest::newRow("plain") << QStringList{QStringLiteral("a"), QStringLiteral("b")} << QByteArray("a,b\r\n");
+    QTest::newRow("empty cells") << QStringList{QString(), QStringLiteral("x"), QString()} << QByteArray(",x,\r\n");
+    QTest::newRow("comma") << QStringList{QStringLiteral("a,b")} << QByteArray("\"a,b\"\r\n");
+    QTest::newRow("quote") << QStringList{QStringLiteral("say \"hi\"")} << QByteArray("\"say \"\"hi\"\"\"\r\n");
+    QTest::newRow("LF") << QStringList{QStringLiteral("a\nb")} << QByteArray("\"a\nb\"\r\n");
+    QTest::newRow("CR") << QStringList{QStringLiteral("a\rb")} << QByteArray("\"a\rb\"\r\n");
+    QTest::newRow("all together") << QStringList{QStringLiteral("1"), QStringLiteral("{\"k\":\"a,b\\nc\"}")}
                                   << QByteArray("1,\"{\"\"k\"\":\"\"a,b\\nc\"\"}\"\r\n");
-    QTest::newRow("UTF-8") << QStringList { QStringLiteral("caf\u00e9") } << QByteArray("caf\xc3\xa9\r\n");
+    QTest::newRow("UTF-8") << QStringList{QStringLiteral("caf\u00e9")} << QByteArray("caf\xc3\xa9\r\n");
     // docs/audit-format.md: values are never altered, no spreadsheet-formula escaping.
     QTest::newRow("formula-like cells as they are")
-        << QStringList { QStringLiteral("=1+1"), QStringLiteral("+1"), QStringLiteral("-1"), QStringLiteral("@SUM(A1)") }
+        << QStringList{QStringLiteral("=1+1"), QStringLiteral("+1"), QStringLiteral("-1"), QStringLiteral("@SUM(A1)")}
         << QByteArray("=1+1,+1,-1,@SUM(A1)\r\n");
 }
 

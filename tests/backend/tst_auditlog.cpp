@@ -36,8 +36,8 @@ NewEvent newEvent(const QString &firmId, int i, const QString &action = QStringL
     e.ip = QStringLiteral("203.0.113.%1").arg(i % 250);
     QJsonObject details;
     details.insert(QStringLiteral("i"), i);
-    details.insert(QStringLiteral("before"), QJsonObject { { QStringLiteral("status"), QStringLiteral("draft") } });
-    details.insert(QStringLiteral("after"), QJsonObject { { QStringLiteral("status"), QStringLiteral("submitted") } });
+    details.insert(QStringLiteral("before"), QJsonObject{{QStringLiteral("status"), QStringLiteral("draft")}});
+    details.insert(QStringLiteral("after"), QJsonObject{{QStringLiteral("status"), QStringLiteral("submitted")}});
     e.details = details;
     return e;
 }
@@ -57,7 +57,7 @@ QList<Event> appendN(test::TempBackend &b, const QString &firmId, int n)
 
 QList<Event> allEvents(test::TempBackend &b, const QString &firmId)
 {
-    auto page = b.backend().audit().list(firmId, {}, { 1, 100 });
+    auto page = b.backend().audit().list(firmId, {}, {1, 100});
     if (!page)
         return {};
     QList<Event> out = page->items;
@@ -93,10 +93,11 @@ bool dropCheckpointTriggers(test::TempBackend &b)
         && sql(b, QStringLiteral("DROP TRIGGER audit_checkpoints_no_delete"));
 }
 
-const QStringList kContentColumns = { QStringLiteral("id"), QStringLiteral("chain"), QStringLiteral("occurred_at"),
-    QStringLiteral("firm_id"), QStringLiteral("actor_type"), QStringLiteral("actor_id"), QStringLiteral("action"),
-    QStringLiteral("entity_type"), QStringLiteral("entity_id"), QStringLiteral("ip"), QStringLiteral("details"),
-    QStringLiteral("prev_hash"), QStringLiteral("hash") };
+const QStringList kContentColumns
+    = {QStringLiteral("id"),         QStringLiteral("chain"),    QStringLiteral("occurred_at"), QStringLiteral("firm_id"),
+       QStringLiteral("actor_type"), QStringLiteral("actor_id"), QStringLiteral("action"),      QStringLiteral("entity_type"),
+       QStringLiteral("entity_id"),  QStringLiteral("ip"),       QStringLiteral("details"),     QStringLiteral("prev_hash"),
+       QStringLiteral("hash")};
 
 QVariantList rowContent(test::TempBackend &b, const QString &chain, qint64 sequence)
 {
@@ -120,8 +121,8 @@ bool setRowContent(test::TempBackend &b, const QString &chain, qint64 sequence, 
     QVariantList binds = content;
     binds << chain << sequence;
     return sql(b,
-        QStringLiteral("UPDATE audit_events SET %1 WHERE chain = ? AND sequence = ?").arg(sets.join(QStringLiteral(", "))),
-        binds);
+               QStringLiteral("UPDATE audit_events SET %1 WHERE chain = ? AND sequence = ?").arg(sets.join(QStringLiteral(", "))),
+               binds);
 }
 
 // Rewrites event `from` with a new action and re-links every later event, so that the chain is
@@ -137,7 +138,7 @@ bool forgeFrom(test::TempBackend &b, const QString &firmId, qint64 from)
             e.prevHash = prev;
             e.hash = computeHash(e);
             if (!sql(b, QStringLiteral("UPDATE audit_events SET action = ?, prev_hash = ?, hash = ? WHERE id = ?"),
-                    { e.action, e.prevHash, e.hash, e.id }))
+                     {e.action, e.prevHash, e.hash, e.id}))
                 return false;
         }
         prev = e.hash;
@@ -147,7 +148,7 @@ bool forgeFrom(test::TempBackend &b, const QString &firmId, qint64 from)
 
 qint64 total(test::TempBackend &b, const QString &firmId)
 {
-    auto page = b.backend().audit().list(firmId, {}, { 1, 100 });
+    auto page = b.backend().audit().list(firmId, {}, {1, 100});
     return page ? page->total : -1;
 }
 
@@ -156,7 +157,8 @@ qint64 total(test::TempBackend &b, const QString &firmId)
 Q_DECLARE_METATYPE(Tamper)
 Q_DECLARE_METATYPE(CheckpointTamper)
 
-class TestAuditLog final : public QObject {
+class TestAuditLog final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -230,7 +232,7 @@ void TestAuditLog::canonicalFormIsCanonicalJson()
     // The canonical form is itself canonical JSON of every field but the hash, with absent values
     // as null, so that a third party can rebuild it from an export.
     const QByteArray form = canonicalForm(*e);
-    QJsonParseError err {};
+    QJsonParseError err{};
     const QJsonObject o = QJsonDocument::fromJson(form, &err).object();
     QCOMPARE(err.error, QJsonParseError::NoError);
     QCOMPARE(json::canonical(o), form);
@@ -293,7 +295,7 @@ void TestAuditLog::chainsArePerFirm()
     QCOMPARE(platform->sequence, qint64(1));
     QCOMPARE(platform->chain, kPlatformChain);
 
-    auto listA = log.list(kFirmA, {}, { 1, 100 });
+    auto listA = log.list(kFirmA, {}, {1, 100});
     QVERIFY(listA.has_value());
     QCOMPARE(listA->total, qint64(3));
     for (const auto &e : listA->items)
@@ -303,7 +305,7 @@ void TestAuditLog::chainsArePerFirm()
     Filter f;
     f.entityType = QStringLiteral("case");
     f.entityId = QStringLiteral("case-2");
-    auto filtered = log.list(kFirmA, f, { 1, 100 });
+    auto filtered = log.list(kFirmA, f, {1, 100});
     QVERIFY(filtered.has_value());
     QCOMPARE(filtered->total, qint64(1));
     QCOMPARE(filtered->items.first().id, a.at(1).id);
@@ -321,14 +323,14 @@ void TestAuditLog::chainsArePerFirm()
     QVERIFY(!firmAsPlatform.has_value());
     QCOMPARE(firmAsPlatform.error().code, ErrorCode::NotFound);
 
-    auto listPlatform = log.list(QString(), {}, { 1, 100 });
+    auto listPlatform = log.list(QString(), {}, {1, 100});
     QVERIFY(listPlatform.has_value());
     QCOMPARE(listPlatform->total, qint64(1));
     QCOMPARE(listPlatform->items.first().id, platform->id);
 
     auto chains = log.chains();
     QVERIFY(chains.has_value());
-    QStringList expected { kFirmA, kFirmB, kPlatformChain };
+    QStringList expected{kFirmA, kFirmB, kPlatformChain};
     expected.sort();
     QCOMPARE(*chains, expected);
 
@@ -430,7 +432,7 @@ void TestAuditLog::tamper()
     QCOMPARE(appendN(b, kFirmB, 10).size(), 10);
     QVERIFY(dropEventTriggers(b));
 
-    const QVariantList bind { kFirmA, sequence };
+    const QVariantList bind{kFirmA, sequence};
     switch (tamper) {
     case Tamper::EditAction:
         QVERIFY(sql(b, QStringLiteral("UPDATE audit_events SET action = 'case.delete' WHERE chain = ? AND sequence = ?"), bind));
@@ -454,14 +456,15 @@ void TestAuditLog::tamper()
         break;
     case Tamper::EditHash:
         QVERIFY(sql(b, QStringLiteral("UPDATE audit_events SET hash = ? WHERE chain = ? AND sequence = ?"),
-            { QString(64, u'f'), kFirmA, sequence }));
+                    {QString(64, u'f'), kFirmA, sequence}));
         break;
     case Tamper::EditPrevHash:
         QVERIFY(sql(b, QStringLiteral("UPDATE audit_events SET prev_hash = ? WHERE chain = ? AND sequence = ?"),
-            { QString(64, u'e'), kFirmA, sequence }));
+                    {QString(64, u'e'), kFirmA, sequence}));
         break;
     case Tamper::EditTime:
-        QVERIFY(sql(b,
+        QVERIFY(sql(
+            b,
             QStringLiteral("UPDATE audit_events SET occurred_at = '2025-12-31T23:59:59.999Z' WHERE chain = ? AND sequence = ?"),
             bind));
         break;
@@ -617,11 +620,11 @@ void TestAuditLog::alteredCheckpoint()
     case CheckpointTamper::FlipSignature: {
         QByteArray sig = cp->signature;
         sig[10] = char(sig.at(10) ^ 0x01);
-        QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET signature = ?"), { QString::fromLatin1(sig.toBase64()) }));
+        QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET signature = ?"), {QString::fromLatin1(sig.toBase64())}));
         break;
     }
     case CheckpointTamper::HeadHash:
-        QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET head_hash = ?"), { events.at(3).hash }));
+        QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET head_hash = ?"), {events.at(3).hash}));
         break;
     case CheckpointTamper::Sequence: QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET sequence = 4"))); break;
     case CheckpointTamper::ForeignKey: {
@@ -634,7 +637,7 @@ void TestAuditLog::alteredCheckpoint()
         QVERIFY(sig.has_value());
         QVERIFY(crypto::ed25519Verify(forged.publicKey, checkpointMessage(forged), *sig));
         QVERIFY(sql(b, QStringLiteral("UPDATE audit_checkpoints SET signature = ?, public_key = ?"),
-            { QString::fromLatin1(sig->toBase64()), QString::fromLatin1(forged.publicKey.toBase64()) }));
+                    {QString::fromLatin1(sig->toBase64()), QString::fromLatin1(forged.publicKey.toBase64())}));
         break;
     }
     }
@@ -665,7 +668,7 @@ void TestAuditLog::checkpointThenMoreEvents()
 
     // Dropping the newest events is caught by the checkpoints that covered them.
     QVERIFY(dropEventTriggers(b));
-    QVERIFY(sql(b, QStringLiteral("DELETE FROM audit_events WHERE chain = ? AND sequence > 6"), { kFirmA }));
+    QVERIFY(sql(b, QStringLiteral("DELETE FROM audit_events WHERE chain = ? AND sequence > 6"), {kFirmA}));
     auto truncated = log.verifyChain(kFirmA);
     QVERIFY(truncated.has_value());
     QVERIFY(!truncated->valid);
@@ -716,22 +719,22 @@ void TestAuditLog::listFilters_data()
     QTest::addColumn<QList<int>>("sequences"); // newest first
 
     const QString none;
-    QTest::newRow("no filter") << none << none << none << none << -1 << -1 << QList<int> { 6, 5, 4, 3, 2, 1 };
-    QTest::newRow("action") << none << QStringLiteral("case.update") << none << none << -1 << -1 << QList<int> { 3, 2 };
-    QTest::newRow("actor") << QStringLiteral("u2") << none << none << none << -1 << -1 << QList<int> { 6, 5, 2 };
-    QTest::newRow("entity type") << none << none << QStringLiteral("case") << none << -1 << -1 << QList<int> { 5, 3, 2, 1 };
+    QTest::newRow("no filter") << none << none << none << none << -1 << -1 << QList<int>{6, 5, 4, 3, 2, 1};
+    QTest::newRow("action") << none << QStringLiteral("case.update") << none << none << -1 << -1 << QList<int>{3, 2};
+    QTest::newRow("actor") << QStringLiteral("u2") << none << none << none << -1 << -1 << QList<int>{6, 5, 2};
+    QTest::newRow("entity type") << none << none << QStringLiteral("case") << none << -1 << -1 << QList<int>{5, 3, 2, 1};
     QTest::newRow("entity type and id") << none << none << QStringLiteral("case") << QStringLiteral("c1") << -1 << -1
-                                        << QList<int> { 2, 1 };
+                                        << QList<int>{2, 1};
     QTest::newRow("entity id of another type")
-        << none << none << QStringLiteral("user") << QStringLiteral("c1") << -1 << -1 << QList<int> {};
-    QTest::newRow("from (inclusive)") << none << none << none << none << 2 << -1 << QList<int> { 6, 5, 4, 3 };
-    QTest::newRow("to (inclusive)") << none << none << none << none << -1 << 2 << QList<int> { 3, 2, 1 };
-    QTest::newRow("from and to") << none << none << none << none << 1 << 3 << QList<int> { 4, 3, 2 };
+        << none << none << QStringLiteral("user") << QStringLiteral("c1") << -1 << -1 << QList<int>{};
+    QTest::newRow("from (inclusive)") << none << none << none << none << 2 << -1 << QList<int>{6, 5, 4, 3};
+    QTest::newRow("to (inclusive)") << none << none << none << none << -1 << 2 << QList<int>{3, 2, 1};
+    QTest::newRow("from and to") << none << none << none << none << 1 << 3 << QList<int>{4, 3, 2};
     QTest::newRow("actor and action") << QStringLiteral("u1") << QStringLiteral("user.login") << none << none << -1 << -1
-                                      << QList<int> { 4 };
+                                      << QList<int>{4};
     QTest::newRow("actor, type and time") << QStringLiteral("u2") << none << QStringLiteral("case") << none << 0 << 4
-                                          << QList<int> { 5, 2 };
-    QTest::newRow("unknown action") << none << QStringLiteral("no.such") << none << none << -1 << -1 << QList<int> {};
+                                          << QList<int>{5, 2};
+    QTest::newRow("unknown action") << none << QStringLiteral("no.such") << none << none << -1 << -1 << QList<int>{};
 }
 
 void TestAuditLog::listFilters()
@@ -754,12 +757,8 @@ void TestAuditLog::listFilters()
         const char *id;
     };
     const Row rows[] = {
-        { "u1", "case.create", "case", "c1" },
-        { "u2", "case.update", "case", "c1" },
-        { "u1", "case.update", "case", "c2" },
-        { "u1", "user.login", "user", "u1" },
-        { "u2", "case.create", "case", "c3" },
-        { "u2", "user.login", "user", "u2" },
+        {"u1", "case.create", "case", "c1"}, {"u2", "case.update", "case", "c1"}, {"u1", "case.update", "case", "c2"},
+        {"u1", "user.login", "user", "u1"},  {"u2", "case.create", "case", "c3"}, {"u2", "user.login", "user", "u2"},
     };
     for (const auto &r : rows) {
         NewEvent e;
@@ -785,7 +784,7 @@ void TestAuditLog::listFilters()
         f.from = t0.addSecs(60 * fromMinute);
     if (toMinute >= 0)
         f.to = t0.addSecs(60 * toMinute);
-    auto page = b.backend().audit().list(kFirmA, f, { 1, 100 });
+    auto page = b.backend().audit().list(kFirmA, f, {1, 100});
     QVERIFY(page.has_value());
     QCOMPARE(page->total, qint64(sequences.size()));
     QList<int> actual;
@@ -805,7 +804,7 @@ void TestAuditLog::listPaging()
     AuditLog &log = b.backend().audit();
 
     auto expectPage = [&](int page, int limit, int first, int count) {
-        auto p = log.list(kFirmA, {}, { page, limit });
+        auto p = log.list(kFirmA, {}, {page, limit});
         QVERIFY(p.has_value());
         QCOMPARE(p->total, qint64(25));
         QCOMPARE(p->request.page, page);
@@ -846,7 +845,7 @@ void TestAuditLog::appendJoinsCallerTransaction()
         QCOMPARE(e2->sequence, qint64(2));
         tx.rollback();
     }
-    auto page = log.list(kFirmA, {}, { 1, 100 });
+    auto page = log.list(kFirmA, {}, {1, 100});
     QVERIFY(page.has_value());
     QCOMPARE(page->total, qint64(0));
 

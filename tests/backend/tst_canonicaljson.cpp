@@ -24,7 +24,7 @@ QJsonObject obj(std::initializer_list<std::pair<QString, QJsonValue>> members)
 }
 
 // A QString from a UTF-16 literal, embedded NULs included.
-template<qsizetype N>
+template <qsizetype N>
 QString str(const char16_t (&s)[N])
 {
     return QString::fromUtf16(s, N - 1);
@@ -80,7 +80,8 @@ QJsonValue randomValue(QRandomGenerator &rng, int depth)
 
 } // namespace
 
-class TestCanonicalJson final : public QObject {
+class TestCanonicalJson final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -103,42 +104,38 @@ void TestCanonicalJson::canonical_data()
     QTest::newRow("empty object") << QJsonValue(QJsonObject()) << QByteArray("{}");
     QTest::newRow("empty array") << QJsonValue(QJsonArray()) << QByteArray("[]");
     QTest::newRow("keys sorted") << QJsonValue(
-        obj({ { QStringLiteral("b"), 1 }, { QStringLiteral("c"), 2 }, { QStringLiteral("a"), 3 } }))
+        obj({{QStringLiteral("b"), 1}, {QStringLiteral("c"), 2}, {QStringLiteral("a"), 3}}))
                                  << QByteArray(R"({"a":3,"b":1,"c":2})");
     QTest::newRow("upper case before lower case, shorter key first") << QJsonValue(
-        obj({ { QStringLiteral("ab"), 1 }, { QStringLiteral("a"), 2 }, { QStringLiteral("B"), 3 }, { QStringLiteral("_"), 4 } }))
+        obj({{QStringLiteral("ab"), 1}, {QStringLiteral("a"), 2}, {QStringLiteral("B"), 3}, {QStringLiteral("_"), 4}}))
                                                                      << QByteArray(R"({"B":3,"_":4,"a":2,"ab":1})");
-    QTest::newRow("nested objects and arrays")
-        << QJsonValue(obj({ { QStringLiteral("z"),
-                                QJsonArray { 1, QJsonArray {},
-                                    obj({ { QStringLiteral("y"), true }, { QStringLiteral("x"), QJsonValue::Null } }) } },
-               { QStringLiteral("m"),
-                   obj({ { QStringLiteral("k2"), QJsonObject() }, { QStringLiteral("k1"), QJsonArray { false } } }) } }))
-        << QByteArray(R"({"m":{"k1":[false],"k2":{}},"z":[1,[],{"x":null,"y":true}]})");
-    QTest::newRow("integers plain") << QJsonValue(
-        QJsonArray { 0, 1, -1, 42, 1000000, -2147483648LL, 4294967296LL, 9007199254740991LL,
-            -9007199254740991LL }) << QByteArray("[0,1,-1,42,1000000,-2147483648,4294967296,9007199254740991,-9007199254740991]");
+    QTest::newRow("nested objects and arrays") << QJsonValue(
+        obj({{QStringLiteral("z"),
+              QJsonArray{1, QJsonArray{}, obj({{QStringLiteral("y"), true}, {QStringLiteral("x"), QJsonValue::Null}})}},
+             {QStringLiteral("m"), obj({{QStringLiteral("k2"), QJsonObject()}, {QStringLiteral("k1"), QJsonArray{false}}})}}))
+                                               << QByteArray(R"({"m":{"k1":[false],"k2":{}},"z":[1,[],{"x":null,"y":true}]})");
+    QTest::newRow("integers plain") << QJsonValue(QJsonArray{
+        0, 1, -1, 42, 1000000, -2147483648LL, 4294967296LL, 9007199254740991LL,
+        -9007199254740991LL}) << QByteArray("[0,1,-1,42,1000000,-2147483648,4294967296,9007199254740991,-9007199254740991]");
     // docs/audit-format.md rule 4: integers in plain decimal, never with an exponent, whatever their size.
     QTest::newRow("integer 2^53") << QJsonValue(qint64(9007199254740992LL)) << QByteArray("9007199254740992");
     QTest::newRow("integer 2^53 + 1") << QJsonValue(qint64(9007199254740993LL)) << QByteArray("9007199254740993");
     QTest::newRow("integer -(2^53 + 1)") << QJsonValue(qint64(-9007199254740993LL)) << QByteArray("-9007199254740993");
     QTest::newRow("int64 max") << QJsonValue(std::numeric_limits<qint64>::max()) << QByteArray("9223372036854775807");
-    QTest::newRow("integral doubles plain") << QJsonValue(QJsonArray { 1e6, 123456789012.0 })
+    QTest::newRow("integral doubles plain") << QJsonValue(QJsonArray{1e6, 123456789012.0})
                                             << QByteArray("[1000000,123456789012]");
-    QTest::newRow("booleans and null") << QJsonValue(QJsonArray { true, false, QJsonValue::Null })
+    QTest::newRow("booleans and null") << QJsonValue(QJsonArray{true, false, QJsonValue::Null})
                                        << QByteArray("[true,false,null]");
     QTest::newRow("top-level string") << QJsonValue(QStringLiteral("x")) << QByteArray(R"("x")");
     QTest::newRow("top-level null") << QJsonValue(QJsonValue::Null) << QByteArray("null");
-    QTest::newRow("escaped key") << QJsonValue(obj({ { QStringLiteral("a\"b\n"), 1 } })) << QByteArray(R"({"a\"b\n":1})");
-    QTest::newRow("no white space kept in values")
-        << QJsonValue(obj({ { QStringLiteral("k"), QStringLiteral(" spaced  value ") } }))
-        << QByteArray(R"({"k":" spaced  value "})");
-    QTest::newRow("audit-like details") << QJsonValue(
-        obj({ { QStringLiteral("before"), obj({ { QStringLiteral("status"), QStringLiteral("draft") } }) },
-            { QStringLiteral("after"), obj({ { QStringLiteral("status"), QStringLiteral("submitted") } }) },
-            { QStringLiteral("count"), 3 } }))
-                                        << QByteArray(
-                                               R"({"after":{"status":"submitted"},"before":{"status":"draft"},"count":3})");
+    QTest::newRow("escaped key") << QJsonValue(obj({{QStringLiteral("a\"b\n"), 1}})) << QByteArray(R"({"a\"b\n":1})");
+    QTest::newRow("no white space kept in values") << QJsonValue(obj({{QStringLiteral("k"), QStringLiteral(" spaced  value ")}}))
+                                                   << QByteArray(R"({"k":" spaced  value "})");
+    QTest::newRow("audit-like details")
+        << QJsonValue(obj({{QStringLiteral("before"), obj({{QStringLiteral("status"), QStringLiteral("draft")}})},
+                           {QStringLiteral("after"), obj({{QStringLiteral("status"), QStringLiteral("submitted")}})},
+                           {QStringLiteral("count"), 3}}))
+        << QByteArray(R"({"after":{"status":"submitted"},"before":{"status":"draft"},"count":3})");
 }
 
 void TestCanonicalJson::canonical()
@@ -194,11 +191,11 @@ void TestCanonicalJson::stringEscapes()
     QCOMPARE(json::canonical(QJsonValue(text)), expected);
 
     // The same rules apply to keys.
-    QCOMPARE(json::canonical(obj({ { text, 0 } })), QByteArray("{") + expected + QByteArray(":0}"));
+    QCOMPARE(json::canonical(obj({{text, 0}})), QByteArray("{") + expected + QByteArray(":0}"));
 
     // And the text is valid JSON that decodes to the original.
     const QByteArray wrapped = QByteArray("[") + expected + QByteArray("]");
-    QJsonParseError err {};
+    QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(wrapped, &err);
     QCOMPARE(err.error, QJsonParseError::NoError);
     QCOMPARE(doc.array().at(0).toString(), text);
@@ -211,7 +208,7 @@ void TestCanonicalJson::canonicalIsIdempotent()
         const QJsonValue v = randomValue(rng, 0);
         const QByteArray once = json::canonical(v);
         const QByteArray wrapped = QByteArray("[") + once + QByteArray("]");
-        QJsonParseError err {};
+        QJsonParseError err{};
         const QJsonDocument doc = QJsonDocument::fromJson(wrapped, &err);
         QVERIFY2(err.error == QJsonParseError::NoError, once.constData());
         QCOMPARE(json::canonical(doc.array().at(0)), once);
@@ -224,7 +221,7 @@ void TestCanonicalJson::keysSortedByUtf16CodeUnit()
     // D83D DE00 and so sorts before U+FF21, although its code point is larger.
     const QString emoji = str(u"\U0001F600");
     const QString fullwidthA = str(u"\uff21");
-    const QJsonObject o = obj({ { fullwidthA, 2 }, { emoji, 1 }, { QStringLiteral("z"), 0 }, { str(u"\u00e9"), 3 } });
+    const QJsonObject o = obj({{fullwidthA, 2}, {emoji, 1}, {QStringLiteral("z"), 0}, {str(u"\u00e9"), 3}});
     const QByteArray expected = QByteArray("{\"z\":0,\"\xc3\xa9\":3,\"\xf0\x9f\x98\x80\":1,\"\xef\xbc\xa1\":2}");
     QCOMPARE(json::canonical(o), expected);
 }
@@ -264,9 +261,8 @@ void TestCanonicalJson::matchesPython()
     // form; the two implementations must agree byte for byte.
     QRandomGenerator rng(4231);
     QList<QJsonValue> values;
-    values << QJsonValue(
-        obj({ { QStringLiteral("b"), 1 }, { QStringLiteral("a"), QJsonArray { true, false, QJsonValue::Null } } }));
-    values << QJsonValue(obj({ { str(u"k\u00e9y\n"), str(u"\u0000\u001f\u007f\"\\/\u2028\U0001F600") } }));
+    values << QJsonValue(obj({{QStringLiteral("b"), 1}, {QStringLiteral("a"), QJsonArray{true, false, QJsonValue::Null}}}));
+    values << QJsonValue(obj({{str(u"k\u00e9y\n"), str(u"\u0000\u001f\u007f\"\\/\u2028\U0001F600")}}));
     for (int i = 0; i < 60; ++i) {
         QJsonObject o;
         const int n = 1 + int(rng.bounded(6));
@@ -292,7 +288,7 @@ void TestCanonicalJson::matchesPython()
         "        out.append(json.dumps(v, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8'))\n"
         "sys.stdout.buffer.write(b'\\n'.join(out) + b'\\n')\n");
     QProcess p;
-    p.start(python, { QStringLiteral("-c"), script });
+    p.start(python, {QStringLiteral("-c"), script});
     QVERIFY(p.waitForStarted());
     p.write(input);
     p.closeWriteChannel();

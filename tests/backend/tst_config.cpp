@@ -18,7 +18,8 @@ QProcessEnvironment envOf(std::initializer_list<std::pair<const char *, const ch
 
 } // namespace
 
-class TestConfig final : public QObject {
+class TestConfig final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -58,7 +59,7 @@ void TestConfig::defaults()
 void TestConfig::defaultsIgnoreUnrelatedAndEmptyVariables()
 {
     auto c = Config::fromEnvironment(
-        envOf({ { "PORT", "8080" }, { "HOST", "0.0.0.0" }, { "KYCONNECT_PORT", "" }, { "kyconnect_port", "1" } }));
+        envOf({{"PORT", "8080"}, {"HOST", "0.0.0.0"}, {"KYCONNECT_PORT", ""}, {"kyconnect_port", "1"}}));
     QVERIFY(c.has_value());
     QCOMPARE(c->port, quint16(3000));
     QCOMPARE(c->host, QStringLiteral("127.0.0.1"));
@@ -66,12 +67,18 @@ void TestConfig::defaultsIgnoreUnrelatedAndEmptyVariables()
 
 void TestConfig::overrides()
 {
-    const auto env = envOf({ { "KYCONNECT_HOST", "0.0.0.0" }, { "KYCONNECT_PORT", "8443" },
-        { "KYCONNECT_DATA_DIR", "/var/lib/kyconnect" }, { "KYCONNECT_BODY_LIMIT", "2097152" },
-        { "KYCONNECT_MAX_CONNECTIONS", "512" }, { "KYCONNECT_HEADER_TIMEOUT_MS", "2500" },
-        { "KYCONNECT_IDLE_TIMEOUT_MS", "30000" }, { "KYCONNECT_RATE_GENERAL", "200/30" }, { "KYCONNECT_RATE_LOGIN", "7/600" },
-        { "KYCONNECT_RATE_FORGOT_PASSWORD", "3/900" }, { "KYCONNECT_RATE_ONBOARDING", "9/100" },
-        { "KYCONNECT_AUDIT_CHECKPOINT_MINUTES", "15" } });
+    const auto env = envOf({{"KYCONNECT_HOST", "0.0.0.0"},
+                            {"KYCONNECT_PORT", "8443"},
+                            {"KYCONNECT_DATA_DIR", "/var/lib/kyconnect"},
+                            {"KYCONNECT_BODY_LIMIT", "2097152"},
+                            {"KYCONNECT_MAX_CONNECTIONS", "512"},
+                            {"KYCONNECT_HEADER_TIMEOUT_MS", "2500"},
+                            {"KYCONNECT_IDLE_TIMEOUT_MS", "30000"},
+                            {"KYCONNECT_RATE_GENERAL", "200/30"},
+                            {"KYCONNECT_RATE_LOGIN", "7/600"},
+                            {"KYCONNECT_RATE_FORGOT_PASSWORD", "3/900"},
+                            {"KYCONNECT_RATE_ONBOARDING", "9/100"},
+                            {"KYCONNECT_AUDIT_CHECKPOINT_MINUTES", "15"}});
     auto c = Config::fromEnvironment(env);
     QVERIFY2(c.has_value(), qPrintable(c ? QString() : c.error().message));
     QCOMPARE(c->host, QStringLiteral("0.0.0.0"));
@@ -94,7 +101,7 @@ void TestConfig::overrides()
 
 void TestConfig::unlimitedRate()
 {
-    auto c = Config::fromEnvironment(envOf({ { "KYCONNECT_RATE_GENERAL", "0/60" } }));
+    auto c = Config::fromEnvironment(envOf({{"KYCONNECT_RATE_GENERAL", "0/60"}}));
     QVERIFY(c.has_value());
     QCOMPARE(c->generalRate.limit, 0);
     QCOMPARE(c->loginRate.limit, 10); // the others keep their defaults

@@ -68,7 +68,8 @@ const char *const kTest1024Message
 
 Q_DECLARE_METATYPE(Hmac)
 
-class TestCrypto final : public QObject {
+class TestCrypto final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -136,41 +137,41 @@ void TestCrypto::hmac_data()
     for (char c = 0x01; c <= 0x19; ++c)
         key4.append(c);
     const Case cases[] = {
-        { "case 1", QByteArray(20, '\x0b'), QByteArray("Hi There"),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
-            "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e69"
-            "6c203a"
-            "126854" },
-        { "case 2", QByteArray("Jefe"), QByteArray("what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e"
-            "070a38"
-            "bce737" },
-        { "case 3", QByteArray(20, '\xaa'), QByteArray(50, '\xdd'),
-            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
-            "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b485a47e67c807b946a337bee894267427"
-            "8859e1"
-            "3292fb" },
-        { "case 4", key4, QByteArray(50, '\xcd'), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
-            "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4d679275cc5788063a5f19741120c4f2de2ad"
-            "ebeb10"
-            "a298dd" },
+        {"case 1", QByteArray(20, '\x0b'), QByteArray("Hi There"),
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+         "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e69"
+         "6c203a"
+         "126854"},
+        {"case 2", QByteArray("Jefe"), QByteArray("what do ya want for nothing?"),
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+         "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e"
+         "070a38"
+         "bce737"},
+        {"case 3", QByteArray(20, '\xaa'), QByteArray(50, '\xdd'),
+         "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+         "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b485a47e67c807b946a337bee894267427"
+         "8859e1"
+         "3292fb"},
+        {"case 4", key4, QByteArray(50, '\xcd'), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+         "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4d679275cc5788063a5f19741120c4f2de2ad"
+         "ebeb10"
+         "a298dd"},
         // Test case 5 publishes only the first 128 bits of the output.
-        { "case 5 (truncated to 128 bits)", QByteArray(20, '\x0c'), QByteArray("Test With Truncation"),
-            "a3b6167473100ee06e0c796c2955552b", "415fad6271580a531d4179bc891d87a6" },
-        { "case 6", QByteArray(131, '\xaa'), QByteArray("Test Using Larger Than Block-Size Key - Hash Key First"),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
-            "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b91"
-            "5a985d"
-            "786598" },
-        { "case 7", QByteArray(131, '\xaa'),
-            QByteArray(
-                "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed "
-                "before being used by the HMAC algorithm."),
-            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
-            "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c9"
-            "7440fa"
-            "8c6a58" },
+        {"case 5 (truncated to 128 bits)", QByteArray(20, '\x0c'), QByteArray("Test With Truncation"),
+         "a3b6167473100ee06e0c796c2955552b", "415fad6271580a531d4179bc891d87a6"},
+        {"case 6", QByteArray(131, '\xaa'), QByteArray("Test Using Larger Than Block-Size Key - Hash Key First"),
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+         "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b91"
+         "5a985d"
+         "786598"},
+        {"case 7", QByteArray(131, '\xaa'),
+         QByteArray(
+             "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed "
+             "before being used by the HMAC algorithm."),
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+         "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c9"
+         "7440fa"
+         "8c6a58"},
     };
     for (const auto &c : cases) {
         QTest::addRow("HMAC-SHA-256 %s", c.name) << Hmac::Sha256 << c.key << c.data << hex(c.sha256);

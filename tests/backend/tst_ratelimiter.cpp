@@ -9,7 +9,7 @@ using namespace kyc::http;
 
 namespace {
 
-const RateRule kThreePerMinute { 3, 60 };
+const RateRule kThreePerMinute{3, 60};
 
 QString general()
 {
@@ -18,7 +18,8 @@ QString general()
 
 } // namespace
 
-class TestRateLimiter final : public QObject {
+class TestRateLimiter final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -164,7 +165,7 @@ void TestRateLimiter::bucketsAreIndependent()
     FakeClock clock;
     RateLimiter limiter(clock);
     const QString ip = QStringLiteral("203.0.113.9");
-    const RateRule login { 2, 3600 };
+    const RateRule login{2, 3600};
     for (int i = 0; i < 3; ++i)
         QVERIFY(limiter.hit(general(), kThreePerMinute, ip).allowed);
     QVERIFY(!limiter.hit(general(), kThreePerMinute, ip).allowed);
@@ -184,7 +185,7 @@ void TestRateLimiter::bucketsAreIndependent()
     QCOMPARE(d.retryAfterSeconds, 3540);
 
     // An e-mail key may contain the separator; it is still its own key.
-    const RateRule forgot { 1, 3600 };
+    const RateRule forgot{1, 3600};
     QVERIFY(limiter.hit(QStringLiteral("forgot_password"), forgot, QStringLiteral("a|b@example.com")).allowed);
     QVERIFY(limiter.hit(QStringLiteral("forgot_password"), forgot, QStringLiteral("a")).allowed);
     QVERIFY(!limiter.hit(QStringLiteral("forgot_password"), forgot, QStringLiteral("a|b@example.com")).allowed);
@@ -194,7 +195,7 @@ void TestRateLimiter::limitZeroIsUnlimited()
 {
     FakeClock clock;
     RateLimiter limiter(clock);
-    const RateRule unlimited { 0, 60 };
+    const RateRule unlimited{0, 60};
     for (int i = 0; i < 10'000; ++i) {
         const auto d = limiter.hit(general(), unlimited, QStringLiteral("203.0.113.5"));
         if (!d.allowed)
@@ -221,7 +222,7 @@ void TestRateLimiter::manyClientsDoNotDisturbActiveWindows()
     FakeClock clock;
     RateLimiter limiter(clock);
     const QString ip = QStringLiteral("203.0.113.77");
-    const RateRule login { 2, 3600 };
+    const RateRule login{2, 3600};
     QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("10.9.9.9")).allowed);
     clock.advanceMs(1000);
     QVERIFY(limiter.hit(QStringLiteral("login"), login, ip).allowed);

@@ -54,7 +54,7 @@ Snapshot snapshot(const QString &path)
                 s.schema = column(q);
             if (q.exec(QStringLiteral("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")))
                 s.migrations = column(q);
-            for (const auto &table : { QStringLiteral("widgets"), QStringLiteral("gadgets") }) {
+            for (const auto &table : {QStringLiteral("widgets"), QStringLiteral("gadgets")}) {
                 if (q.exec(QStringLiteral("SELECT * FROM %1 ORDER BY 1").arg(table))) {
                     for (const auto &row : column(q))
                         s.rows << table + u'|' + row;
@@ -97,33 +97,33 @@ QVariant scalar(QSqlDatabase conn, const QString &sql)
 // Statements as a function of the dialect, counting how often the migration is run.
 Migration migration(int version, const QString &name, const QStringList &statements, std::atomic<int> *runs = nullptr)
 {
-    return { version, name, [statements, runs](const SqlDialect &) {
+    return {version, name, [statements, runs](const SqlDialect &) {
                 if (runs)
                     ++*runs;
                 return statements;
-            } };
+            }};
 }
 
 Migration widgets(std::atomic<int> *runs = nullptr)
 {
     return migration(1, QStringLiteral("widgets"),
-        { QStringLiteral("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"),
-            QStringLiteral("INSERT INTO widgets (id, name) VALUES (1, 'first')") },
-        runs);
+                     {QStringLiteral("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"),
+                      QStringLiteral("INSERT INTO widgets (id, name) VALUES (1, 'first')")},
+                     runs);
 }
 
 Migration gadgets(std::atomic<int> *runs = nullptr)
 {
     return migration(2, QStringLiteral("gadgets"),
-        { QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, widget_id INTEGER REFERENCES widgets (id))"),
-            QStringLiteral("CREATE INDEX gadgets_widget ON gadgets (widget_id)") },
-        runs);
+                     {QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, widget_id INTEGER REFERENCES widgets (id))"),
+                      QStringLiteral("CREATE INDEX gadgets_widget ON gadgets (widget_id)")},
+                     runs);
 }
 
 const QList<Migration> &kvMigrations()
 {
     static const QList<Migration> all
-        = { migration(1, QStringLiteral("kv"), { QStringLiteral("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)") }) };
+        = {migration(1, QStringLiteral("kv"), {QStringLiteral("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)")})};
     return all;
 }
 
@@ -156,7 +156,8 @@ int countKvFromOtherThread(Database &db)
 
 } // namespace
 
-class TestStorage final : public QObject {
+class TestStorage final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -197,16 +198,17 @@ void TestStorage::connectionSettings()
 
     // Foreign keys are enforced, not merely declared.
     QVERIFY(execSql(conn, QStringLiteral("CREATE TABLE parent (id INTEGER PRIMARY KEY)")).has_value());
-    QVERIFY(execSql(
-        conn, QStringLiteral("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id))"))
-                .has_value());
+    QVERIFY(
+        execSql(conn,
+                QStringLiteral("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id))"))
+            .has_value());
     QVERIFY(!execSql(conn, QStringLiteral("INSERT INTO child (id, parent_id) VALUES (1, 42)")).has_value());
 }
 
 void TestStorage::recordsMigrations()
 {
     const QString path = newPath();
-    auto db = Database::open(path, { widgets(), gadgets() });
+    auto db = Database::open(path, {widgets(), gadgets()});
     QVERIFY(db.has_value());
     QCOMPARE((*db)->latestVersion(), 2);
     auto applied = (*db)->appliedVersion();
@@ -288,13 +290,14 @@ void TestStorage::failedMigrationLeavesFileUnchanged_data()
     QTest::addColumn<QStringList>("statements");
 
     QTest::newRow("syntax error after good statements")
-        << QStringList { QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)"),
-               QStringLiteral("INSERT INTO widgets (id, name) VALUES (2, 'second')"),
-               QStringLiteral("UPDATE widgets SET name = 'changed' WHERE id = 1"), QStringLiteral("THIS IS NOT SQL") };
-    QTest::newRow("constraint violation") << QStringList { QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)"),
-        QStringLiteral("INSERT INTO widgets (id, name) VALUES (1, 'duplicate key')") };
-    QTest::newRow("unknown table") << QStringList { QStringLiteral("ALTER TABLE widgets ADD COLUMN colour TEXT"),
-        QStringLiteral("CREATE INDEX nowhere_x ON nowhere (x)") };
+        << QStringList{QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)"),
+                       QStringLiteral("INSERT INTO widgets (id, name) VALUES (2, 'second')"),
+                       QStringLiteral("UPDATE widgets SET name = 'changed' WHERE id = 1"), QStringLiteral("THIS IS NOT SQL")};
+    QTest::newRow("constraint violation") << QStringList{
+        QStringLiteral("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)"),
+        QStringLiteral("INSERT INTO widgets (id, name) VALUES (1, 'duplicate key')")};
+    QTest::newRow("unknown table") << QStringList{QStringLiteral("ALTER TABLE widgets ADD COLUMN colour TEXT"),
+                                                  QStringLiteral("CREATE INDEX nowhere_x ON nowhere (x)")};
 }
 
 void TestStorage::failedMigrationLeavesFileUnchanged()
@@ -302,16 +305,16 @@ void TestStorage::failedMigrationLeavesFileUnchanged()
     QFETCH(QStringList, statements);
     const QString path = newPath();
     {
-        auto db = Database::open(path, { widgets() });
+        auto db = Database::open(path, {widgets()});
         QVERIFY(db.has_value());
     }
     const Snapshot before = snapshot(path);
     const QByteArray bytesBefore = fileHash(path);
     QCOMPARE(before.migrations.size(), 1);
-    QCOMPARE(before.rows, QStringList { QStringLiteral("widgets|1|first") });
+    QCOMPARE(before.rows, QStringList{QStringLiteral("widgets|1|first")});
 
     std::atomic<int> runs = 0;
-    auto db = Database::open(path, { widgets(), migration(2, QStringLiteral("add gadgets"), statements, &runs) });
+    auto db = Database::open(path, {widgets(), migration(2, QStringLiteral("add gadgets"), statements, &runs)});
     QVERIFY(!db.has_value());
     QCOMPARE(runs.load(), 1);
     const QString message = db.error().message;
@@ -325,7 +328,7 @@ void TestStorage::failedMigrationLeavesFileUnchanged()
     QCOMPARE(fileHash(path), bytesBefore);
 
     // And the database still opens at the old version.
-    auto again = Database::open(path, { widgets() });
+    auto again = Database::open(path, {widgets()});
     QVERIFY(again.has_value());
     QCOMPARE((*again)->appliedVersion().value_or(-1), 1);
 }
@@ -347,9 +350,9 @@ void TestStorage::failedFirstMigrationLeavesFileUnchanged()
     }
     QSqlDatabase::removeDatabase(name);
     const Snapshot before = snapshot(path);
-    QCOMPARE(before.rows, QStringList { QStringLiteral("widgets|7|theirs") });
+    QCOMPARE(before.rows, QStringList{QStringLiteral("widgets|7|theirs")});
 
-    auto db = Database::open(path, { widgets() });
+    auto db = Database::open(path, {widgets()});
     QVERIFY(!db.has_value());
     QVERIFY2(db.error().message.contains(QStringLiteral("migration 1")), qPrintable(db.error().message));
 
@@ -362,19 +365,19 @@ void TestStorage::newerDatabaseRefused()
 {
     const QString path = newPath();
     {
-        auto db = Database::open(path, { widgets(), gadgets() });
+        auto db = Database::open(path, {widgets(), gadgets()});
         QVERIFY(db.has_value());
         QSqlDatabase conn = (*db)->connection();
         QVERIFY(execSql(conn,
-            QStringLiteral("INSERT INTO schema_migrations (version, name, applied_at) "
-                           "VALUES (7, 'from the future', '2030-01-01T00:00:00.000Z')"))
+                        QStringLiteral("INSERT INTO schema_migrations (version, name, applied_at) "
+                                       "VALUES (7, 'from the future', '2030-01-01T00:00:00.000Z')"))
                     .has_value());
     }
     const Snapshot before = snapshot(path);
     const QByteArray bytesBefore = fileHash(path);
 
     std::atomic<int> runs = 0;
-    auto db = Database::open(path, { widgets(&runs), gadgets(&runs) });
+    auto db = Database::open(path, {widgets(&runs), gadgets(&runs)});
     QVERIFY(!db.has_value());
     QCOMPARE(db.error().code, ErrorCode::Conflict);
     QVERIFY2(db.error().message.contains(QStringLiteral("newer")), qPrintable(db.error().message));
@@ -382,8 +385,8 @@ void TestStorage::newerDatabaseRefused()
 
     // A build that knows more migrations, but still fewer than the file, is refused too.
     auto db3 = Database::open(path,
-        { widgets(&runs), gadgets(&runs),
-            migration(3, QStringLiteral("three"), { QStringLiteral("CREATE TABLE three (x)") }, &runs) });
+                              {widgets(&runs), gadgets(&runs),
+                               migration(3, QStringLiteral("three"), {QStringLiteral("CREATE TABLE three (x)")}, &runs)});
     QVERIFY(!db3.has_value());
     QCOMPARE(db3.error().code, ErrorCode::Conflict);
     QCOMPARE(runs.load(), 0);
@@ -397,12 +400,12 @@ void TestStorage::upToDateDatabaseAppliesNothing()
 {
     const QString path = newPath();
     {
-        auto db = Database::open(path, { widgets(), gadgets() });
+        auto db = Database::open(path, {widgets(), gadgets()});
         QVERIFY(db.has_value());
     }
     const Snapshot before = snapshot(path);
     std::atomic<int> runs = 0;
-    auto db = Database::open(path, { widgets(&runs), gadgets(&runs) });
+    auto db = Database::open(path, {widgets(&runs), gadgets(&runs)});
     QVERIFY(db.has_value());
     QCOMPARE(runs.load(), 0);
     QCOMPARE((*db)->appliedVersion().value_or(-1), 2);
@@ -414,12 +417,12 @@ void TestStorage::pendingMigrationsOnlyAreApplied()
 {
     const QString path = newPath();
     {
-        auto db = Database::open(path, { widgets() });
+        auto db = Database::open(path, {widgets()});
         QVERIFY(db.has_value());
     }
     std::atomic<int> oldRuns = 0;
     std::atomic<int> newRuns = 0;
-    auto db = Database::open(path, { widgets(&oldRuns), gadgets(&newRuns) });
+    auto db = Database::open(path, {widgets(&oldRuns), gadgets(&newRuns)});
     QVERIFY(db.has_value());
     QCOMPARE(oldRuns.load(), 0);
     QCOMPARE(newRuns.load(), 1);
@@ -537,7 +540,7 @@ void TestStorage::upsert()
     QVERIFY(opened.has_value());
     Database &db = **opened;
     const QString sql
-        = db.dialect().upsert(QStringLiteral("kv"), { QStringLiteral("k"), QStringLiteral("v") }, { QStringLiteral("k") });
+        = db.dialect().upsert(QStringLiteral("kv"), {QStringLiteral("k"), QStringLiteral("v")}, {QStringLiteral("k")});
     QVERIFY(sql.startsWith(QStringLiteral("INSERT INTO kv")));
 
     auto run = [&](const QString &k, const QString &v) {
@@ -558,13 +561,14 @@ void TestStorage::upsert()
     // With a composite key.
     QSqlDatabase conn = db.connection();
     QVERIFY(execSql(conn,
-        QStringLiteral("CREATE TABLE usage (firm_id TEXT, period TEXT, n INTEGER, note TEXT, "
-                       "PRIMARY KEY (firm_id, period))"))
+                    QStringLiteral("CREATE TABLE usage (firm_id TEXT, period TEXT, n INTEGER, note TEXT, "
+                                   "PRIMARY KEY (firm_id, period))"))
                 .has_value());
-    const QString usage = db.dialect().upsert(QStringLiteral("usage"),
-        { QStringLiteral("firm_id"), QStringLiteral("period"), QStringLiteral("n"), QStringLiteral("note") },
-        { QStringLiteral("firm_id"), QStringLiteral("period") });
-    for (int n : { 1, 2, 3 }) {
+    const QString usage
+        = db.dialect().upsert(QStringLiteral("usage"),
+                              {QStringLiteral("firm_id"), QStringLiteral("period"), QStringLiteral("n"), QStringLiteral("note")},
+                              {QStringLiteral("firm_id"), QStringLiteral("period")});
+    for (int n : {1, 2, 3}) {
         QSqlQuery q(db.connection());
         QVERIFY(q.prepare(usage));
         q.addBindValue(QStringLiteral("f1"));
@@ -574,8 +578,8 @@ void TestStorage::upsert()
         QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
     }
     QCOMPARE(scalar(db.connection(), QStringLiteral("SELECT COUNT(*) FROM usage")).toInt(), 1);
-    QCOMPARE(
-        scalar(db.connection(), QStringLiteral("SELECT n || ':' || note FROM usage")).toString(), QStringLiteral("3:note 3"));
+    QCOMPARE(scalar(db.connection(), QStringLiteral("SELECT n || ':' || note FROM usage")).toString(),
+             QStringLiteral("3:note 3"));
 }
 
 void TestStorage::upsertWithKeysOnlyDoesNothing()
@@ -583,7 +587,7 @@ void TestStorage::upsertWithKeysOnlyDoesNothing()
     auto opened = Database::open(newPath(), kvMigrations());
     QVERIFY(opened.has_value());
     Database &db = **opened;
-    const QString sql = db.dialect().upsert(QStringLiteral("kv"), { QStringLiteral("k") }, { QStringLiteral("k") });
+    const QString sql = db.dialect().upsert(QStringLiteral("kv"), {QStringLiteral("k")}, {QStringLiteral("k")});
     for (int i = 0; i < 2; ++i) {
         QSqlQuery q(db.connection());
         QVERIFY(q.prepare(sql));

@@ -11,7 +11,8 @@
 
 using namespace kyc;
 
-class TestThirdPartyVerify : public QObject {
+class TestThirdPartyVerify : public QObject
+{
     Q_OBJECT
 
     QString m_python;
@@ -25,29 +26,29 @@ class TestThirdPartyVerify : public QObject {
     Run verify(const QString &file)
     {
         QProcess p;
-        p.start(m_python, { test::sourceDir() + QStringLiteral("/scripts/verify_audit_export.py"), file });
+        p.start(m_python, {test::sourceDir() + QStringLiteral("/scripts/verify_audit_export.py"), file});
         p.waitForFinished(60000);
-        return { p.exitCode(), QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()) };
+        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError())};
     }
 
     static void fill(audit::AuditLog &log, test::TempBackend &tb, const QString &firm, int n)
     {
         for (int i = 0; i < n; ++i) {
             tb.clock().advanceMs(1234);
-            QJsonObject details { { QStringLiteral("i"), i },
-                { QStringLiteral("note"), QStringLiteral("comma, \"quote\"\nnew line \u00e9\u4e2d \\ tab\t ctrl\u0001") },
-                { QStringLiteral("nested"),
-                    QJsonObject { { QStringLiteral("z"), true }, { QStringLiteral("a"), QJsonValue() } } },
-                { QStringLiteral("list"), QJsonArray { 1, QStringLiteral("two"), false } } };
-            QVERIFY(log.append({ firm, QStringLiteral("user"), QStringLiteral("u-%1").arg(i % 3), QStringLiteral("case.update"),
-                                   QStringLiteral("case"), QStringLiteral("c-%1").arg(i),
-                                   QStringLiteral("10.0.0.%1").arg(i % 250), details })
+            QJsonObject details{
+                {QStringLiteral("i"), i},
+                {QStringLiteral("note"), QStringLiteral("comma, \"quote\"\nnew line \u00e9\u4e2d \\ tab\t ctrl\u0001")},
+                {QStringLiteral("nested"), QJsonObject{{QStringLiteral("z"), true}, {QStringLiteral("a"), QJsonValue()}}},
+                {QStringLiteral("list"), QJsonArray{1, QStringLiteral("two"), false}}};
+            QVERIFY(log.append({firm, QStringLiteral("user"), QStringLiteral("u-%1").arg(i % 3), QStringLiteral("case.update"),
+                                QStringLiteral("case"), QStringLiteral("c-%1").arg(i), QStringLiteral("10.0.0.%1").arg(i % 250),
+                                details})
                         .has_value());
         }
     }
 
     QString exportFile(audit::AuditLog &log, const QString &chain, audit::ExportFormat f, const QString &name,
-        const audit::ExportRange &range = {})
+                       const audit::ExportRange &range = {})
     {
         QFile out(m_out.filePath(name));
         if (!out.open(QIODevice::WriteOnly))

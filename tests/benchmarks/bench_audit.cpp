@@ -22,8 +22,12 @@ int main(int argc, char **argv)
     auto &log = tb.backend().audit();
     const QString firm = QStringLiteral("7d0c2f8e-3d1e-4f55-8f1a-0c9b8a7d6e5f");
     auto event = [&](qint64 i) {
-        return audit::NewEvent{firm, QStringLiteral("user"), QStringLiteral("0b8e3c1a-5f7d-4a2b-9c6e-1d2f3a4b5c6d"),
-                               QStringLiteral("case.update"), QStringLiteral("case"), QStringLiteral("c-%1").arg(i),
+        return audit::NewEvent{firm,
+                               QStringLiteral("user"),
+                               QStringLiteral("0b8e3c1a-5f7d-4a2b-9c6e-1d2f3a4b5c6d"),
+                               QStringLiteral("case.update"),
+                               QStringLiteral("case"),
+                               QStringLiteral("c-%1").arg(i),
                                QStringLiteral("127.0.0.1"),
                                QJsonObject{{QStringLiteral("field"), QStringLiteral("status")},
                                            {QStringLiteral("before"), QStringLiteral("in_review")},

@@ -21,8 +21,9 @@ namespace {
 double wrk(quint16 port, const QString &duration)
 {
     QProcess p;
-    p.start(QStringLiteral("wrk"), {QStringLiteral("-t2"), QStringLiteral("-c32"), QStringLiteral("-d") + duration,
-                                     QStringLiteral("http://127.0.0.1:%1/api/v1/health").arg(port)});
+    p.start(QStringLiteral("wrk"),
+            {QStringLiteral("-t2"), QStringLiteral("-c32"), QStringLiteral("-d") + duration,
+             QStringLiteral("http://127.0.0.1:%1/api/v1/health").arg(port)});
     p.waitForFinished(120000);
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
     std::printf("%s", qPrintable(out));
@@ -76,10 +77,12 @@ int main(int argc, char **argv)
     const double bare = wrk(barePort, duration);
     std::printf("== KYConnect ApiRouter ==\n");
     const double ours = wrk(kyc.port(), duration);
-    std::printf("\nGET /api/v1/health, wrk -t2 -c32 -d%s: bare %.0f req/s, KYConnect %.0f req/s = %.0f%% of bare (target >= 80%%)\n",
-                qPrintable(duration), bare, ours, bare > 0 ? 100.0 * ours / bare : 0.0);
+    std::printf(
+        "\nGET /api/v1/health, wrk -t2 -c32 -d%s: bare %.0f req/s, KYConnect %.0f req/s = %.0f%% of bare (target >= 80%%)\n",
+        qPrintable(duration), bare, ours, bare > 0 ? 100.0 * ours / bare : 0.0);
 
-    QMetaObject::invokeMethod(context, [context] { delete context; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        context, [context] { delete context; }, Qt::BlockingQueuedConnection);
     bareThread.quit();
     bareThread.wait();
     return 0;

@@ -17,9 +17,9 @@ namespace {
 
 constexpr char kAccessCategory[] = "kyc.http.access";
 
-const QStringList kSecrets { QStringLiteral("eyJsecret"), QStringLiteral("token.value"), QStringLiteral("kc_live_supersecret"),
-    QStringLiteral("supersecret"), QStringLiteral("hunter2"), QStringLiteral("signature="), QStringLiteral("token="),
-    QStringLiteral("abcdef"), QStringLiteral("zzz") };
+const QStringList kSecrets{QStringLiteral("eyJsecret"),   QStringLiteral("token.value"), QStringLiteral("kc_live_supersecret"),
+                           QStringLiteral("supersecret"), QStringLiteral("hunter2"),     QStringLiteral("signature="),
+                           QStringLiteral("token="),      QStringLiteral("abcdef"),      QStringLiteral("zzz")};
 
 // Messages can come from the server thread, hence the lock.
 struct Capture {
@@ -119,14 +119,15 @@ QString lineMismatch(const QString &line, const QString &method, const QString &
     return QString();
 }
 
-const QList<std::pair<QByteArray, QByteArray>> kSecretHeaders {
-    { "authorization", "Bearer eyJsecret.token.value" },
-    { "x-api-key", "kc_live_supersecret" },
+const QList<std::pair<QByteArray, QByteArray>> kSecretHeaders{
+    {"authorization", "Bearer eyJsecret.token.value"},
+    {"x-api-key", "kc_live_supersecret"},
 };
 
 } // namespace
 
-class TestAccessLog : public QObject {
+class TestAccessLog : public QObject
+{
     Q_OBJECT
 
     FakeClock m_clock;
@@ -141,7 +142,7 @@ private slots:
         capture().previousFilter = QLoggingCategory::installFilter(enableAccessCategory);
 
         m_router = std::make_unique<ApiRouter>(m_config, m_clock);
-        for (auto &c : makeAllControllers(HealthDeps { QStringLiteral("0.1.0"), [] { return qint64(3); }, {}, m_router.get() }))
+        for (auto &c : makeAllControllers(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(3); }, {}, m_router.get()}))
             m_router->addController(std::move(c));
     }
 
@@ -221,8 +222,8 @@ private slots:
 
         const QStringList lines = takeAccessLines();
         QCOMPARE(lines.size(), 1);
-        const QString mismatch = lineMismatch(
-            lines.first(), QString::fromLatin1(method), QString::fromLatin1(path), status, QString::fromLatin1(headerId));
+        const QString mismatch = lineMismatch(lines.first(), QString::fromLatin1(method), QString::fromLatin1(path), status,
+                                              QString::fromLatin1(headerId));
         QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
         const QString leak = leakIn(lines);
         QVERIFY2(leak.isEmpty(), qPrintable(leak));
@@ -254,9 +255,9 @@ private slots:
         QVERIFY(server.port());
         takeAllLines();
 
-        test::Headers headers { { "Authorization", "Bearer eyJsecret.token.value" }, { "X-API-Key", "kc_live_supersecret" } };
+        test::Headers headers{{"Authorization", "Bearer eyJsecret.token.value"}, {"X-API-Key", "kc_live_supersecret"}};
         const test::HttpResult r = test::request(server.port(), "POST", "/api/v1/auth/login?signature=abcdef&token=zzz",
-            R"({"email":"a@example.com","password":"hunter2hunter2"})", headers);
+                                                 R"({"email":"a@example.com","password":"hunter2hunter2"})", headers);
         QVERIFY(r.ok);
         QCOMPARE(r.status, 501);
         const QString rid = QString::fromLatin1(r.headers.value("x-request-id"));

@@ -42,14 +42,14 @@ QString reasonFor(int status)
 // Empty when `body` is exactly the contract's error body for `status`; otherwise what is wrong.
 QString contractErrorMismatch(const QByteArray &body, int status, bool messageIsArray)
 {
-    QJsonParseError pe {};
+    QJsonParseError pe{};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject())
         return QStringLiteral("body is not a JSON object: ") + QString::fromUtf8(body);
     const QJsonObject o = doc.object();
     QStringList keys = o.keys();
     keys.sort();
-    if (keys != QStringList { QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode") })
+    if (keys != QStringList{QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode")})
         return QStringLiteral("keys are not exactly error, message, statusCode: ") + QString::fromUtf8(body);
     const QJsonValue code = o.value(QStringLiteral("statusCode"));
     if (!code.isDouble() || code.toDouble() != double(status))
@@ -137,7 +137,8 @@ IncomingRequest incoming(const QByteArray &method, const QByteArray &path)
 
 } // namespace
 
-class TestApiErrors : public QObject {
+class TestApiErrors : public QObject
+{
     Q_OBJECT
 
     std::unique_ptr<test::TestServer> m_server;
@@ -188,19 +189,19 @@ private slots:
 
         // Known paths, other methods.
         QTest::newRow("DELETE /health") << QByteArray("DELETE") << QByteArray("/api/v1/health") << QByteArray() << QByteArray()
-                                        << 405 << false << QByteArrayList { "GET" };
+                                        << 405 << false << QByteArrayList{"GET"};
         QTest::newRow("POST /health/ready") << QByteArray("POST") << QByteArray("/api/v1/health/ready") << QByteArray()
-                                            << QByteArray() << 405 << false << QByteArrayList { "GET" };
+                                            << QByteArray() << 405 << false << QByteArrayList{"GET"};
         QTest::newRow("GET /auth/login") << QByteArray("GET") << login << QByteArray() << QByteArray() << 405 << false
-                                         << QByteArrayList { "POST" };
+                                         << QByteArrayList{"POST"};
         QTest::newRow("PUT /users/:id") << QByteArray("PUT") << user << credentials << json << 405 << false
-                                        << QByteArrayList { "GET", "PATCH" };
+                                        << QByteArrayList{"GET", "PATCH"};
         QTest::newRow("POST /users/:id") << QByteArray("POST") << user << credentials << json << 405 << false
-                                         << QByteArrayList { "GET", "PATCH" };
+                                         << QByteArrayList{"GET", "PATCH"};
         QTest::newRow("DELETE /onboarding/cases") << QByteArray("DELETE") << QByteArray("/api/v1/onboarding/cases")
-                                                  << QByteArray() << QByteArray() << 405 << false << QByteArrayList { "GET" };
+                                                  << QByteArray() << QByteArray() << 405 << false << QByteArrayList{"GET"};
         QTest::newRow("GET /api-keys/:id/rotate") << QByteArray("GET") << withId("/api/v1/api-keys/", "/rotate") << QByteArray()
-                                                  << QByteArray() << 405 << false << QByteArrayList { "POST" };
+                                                  << QByteArray() << 405 << false << QByteArrayList{"POST"};
 
         // Bodies a JSON route cannot take.
         QTest::newRow("malformed JSON") << QByteArray("POST") << login << QByteArray("{bad") << json << 400 << true
@@ -254,7 +255,7 @@ private slots:
 
         test::Headers headers;
         if (!contentType.isEmpty())
-            headers.append({ "Content-Type", contentType });
+            headers.append({"Content-Type", contentType});
         const test::HttpResult r = test::request(port(), method, path, body, headers);
         QVERIFY2(r.ok, "no complete response");
         QCOMPARE(r.status, status);
@@ -275,10 +276,10 @@ private slots:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<QByteArrayList>("allow"); // sorted
 
-        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList { "GET", "OPTIONS" };
-        QTest::newRow("/auth/login") << QByteArray("/api/v1/auth/login") << QByteArrayList { "OPTIONS", "POST" };
-        QTest::newRow("/users/:id") << withId("/api/v1/users/") << QByteArrayList { "GET", "OPTIONS", "PATCH" };
-        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/") << QByteArrayList { "DELETE", "GET", "OPTIONS", "PATCH" };
+        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList{"GET", "OPTIONS"};
+        QTest::newRow("/auth/login") << QByteArray("/api/v1/auth/login") << QByteArrayList{"OPTIONS", "POST"};
+        QTest::newRow("/users/:id") << withId("/api/v1/users/") << QByteArrayList{"GET", "OPTIONS", "PATCH"};
+        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/") << QByteArrayList{"DELETE", "GET", "OPTIONS", "PATCH"};
     }
 
     void optionsAnswersAllow()
@@ -308,8 +309,8 @@ private slots:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<QByteArrayList>("allow");
 
-        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList { "GET" };
-        QTest::newRow("/users/:id") << withId("/api/v1/users/") << QByteArrayList { "GET", "PATCH" };
+        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList{"GET"};
+        QTest::newRow("/users/:id") << withId("/api/v1/users/") << QByteArrayList{"GET", "PATCH"};
     }
 
     void headIsMethodNotAllowed()
@@ -334,7 +335,8 @@ private slots:
         const HeadResult r = headThenGet(port(), path);
         QCOMPARE(r.status, 405);
         QVERIFY2(r.next.ok, "the answer to the following GET did not arrive");
-        QVERIFY2(r.next.status == 200,
+        QVERIFY2(
+            r.next.status == 200,
             qPrintable(QStringLiteral("bytes after the HEAD answer's headers are not the next answer (status %1), they start: %2")
                            .arg(r.next.status)
                            .arg(QString::fromUtf8(r.nextRaw.left(80)))));
@@ -402,7 +404,7 @@ private slots:
 
         test::Headers headers;
         if (!inbound.isEmpty())
-            headers.append({ "X-Request-Id", inbound });
+            headers.append({"X-Request-Id", inbound});
         const test::HttpResult r = test::request(port(), method, path, {}, headers);
         QVERIFY2(r.ok, "no complete response");
         const QByteArray id = r.headers.value("x-request-id");

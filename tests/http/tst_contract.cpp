@@ -7,9 +7,9 @@
 
 #include <QFile>
 #include <QJsonArray>
-#include <QRegularExpression>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QtTest>
 
 using namespace kyc;
@@ -139,7 +139,11 @@ private slots:
                     if (r.key().startsWith(u'2'))
                         success = true;
                     else
-                        QVERIFY2(r.value().toObject().value(QStringLiteral("$ref")).toString().startsWith(QStringLiteral("#/components/responses/")),
+                        QVERIFY2(r.value()
+                                     .toObject()
+                                     .value(QStringLiteral("$ref"))
+                                     .toString()
+                                     .startsWith(QStringLiteral("#/components/responses/")),
                                  qPrintable(id + u' ' + r.key()));
                 }
                 QVERIFY2(success, qPrintable(id));
@@ -163,10 +167,13 @@ private slots:
                 for (const auto &s : req.value(QStringLiteral("url")).toObject().value(QStringLiteral("path")).toArray())
                     segs << s.toString();
                 const Row &c = m_contract.value(n);
-                requests << Row{++n, folder.value(QStringLiteral("name")).toString(), req.value(QStringLiteral("method")).toString(),
-                                u'/' + segs.join(u'/'), c.auth};
-                QVERIFY(req.value(QStringLiteral("url")).toObject().value(QStringLiteral("raw")).toString().startsWith(
-                    QStringLiteral("{{KYCONNECT_BASE_URL}}/")));
+                requests << Row{++n, folder.value(QStringLiteral("name")).toString(),
+                                req.value(QStringLiteral("method")).toString(), u'/' + segs.join(u'/'), c.auth};
+                QVERIFY(req.value(QStringLiteral("url"))
+                            .toObject()
+                            .value(QStringLiteral("raw"))
+                            .toString()
+                            .startsWith(QStringLiteral("{{KYCONNECT_BASE_URL}}/")));
             }
         }
         const QStringList d = diff(m_contract, requests);
@@ -174,7 +181,9 @@ private slots:
         QStringList vars;
         for (const auto &v : collection.value(QStringLiteral("variable")).toArray())
             vars << v.toObject().value(QStringLiteral("key")).toString();
-        QCOMPARE(vars, (QStringList{QStringLiteral("KYCONNECT_BASE_URL"), QStringLiteral("KYCONNECT_JWT"), QStringLiteral("KYCONNECT_API_KEY")}));
+        QCOMPARE(vars,
+                 (QStringList{QStringLiteral("KYCONNECT_BASE_URL"), QStringLiteral("KYCONNECT_JWT"),
+                              QStringLiteral("KYCONNECT_API_KEY")}));
     }
 
     // The document the server serves is the one checked above, and it is valid JSON on the wire.
@@ -183,7 +192,8 @@ private slots:
         test::TestServer server;
         QVERIFY(server.port());
         QNetworkAccessManager nam;
-        QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/health/openapi.json").arg(server.port()))));
+        QNetworkReply *reply
+            = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/health/openapi.json").arg(server.port()))));
         QSignalSpy done(reply, &QNetworkReply::finished);
         QVERIFY(done.wait(10000));
         const QJsonObject served = QJsonDocument::fromJson(reply->readAll()).object();

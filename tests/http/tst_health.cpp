@@ -15,8 +15,9 @@ using namespace kyc::http;
 
 namespace {
 
-const QStringList kHttpMethods { QStringLiteral("get"), QStringLiteral("put"), QStringLiteral("post"), QStringLiteral("delete"),
-    QStringLiteral("options"), QStringLiteral("head"), QStringLiteral("patch"), QStringLiteral("trace") };
+const QStringList kHttpMethods{QStringLiteral("get"),    QStringLiteral("put"),     QStringLiteral("post"),
+                               QStringLiteral("delete"), QStringLiteral("options"), QStringLiteral("head"),
+                               QStringLiteral("patch"),  QStringLiteral("trace")};
 
 IncomingRequest get(const QByteArray &path)
 {
@@ -65,7 +66,8 @@ bool canUseApiKey(const QJsonObject &request)
 
 } // namespace
 
-class TestHealth : public QObject {
+class TestHealth : public QObject
+{
     Q_OBJECT
 
     std::unique_ptr<test::TestServer> m_server;
@@ -125,7 +127,7 @@ private slots:
         const QJsonObject o = r.json();
         QStringList keys = o.keys();
         keys.sort();
-        QCOMPARE(keys, (QStringList { QStringLiteral("status"), QStringLiteral("uptime_s"), QStringLiteral("version") }));
+        QCOMPARE(keys, (QStringList{QStringLiteral("status"), QStringLiteral("uptime_s"), QStringLiteral("version")}));
         QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
         QCOMPARE(o.value(QStringLiteral("version")).toString(), QStringLiteral("0.1.0"));
         const QJsonValue uptime = o.value(QStringLiteral("uptime_s"));
@@ -134,7 +136,7 @@ private slots:
         QVERIFY(uptime.toInteger() >= 0);
         // A whole number on the wire, not 0.0 or 1e3.
         QVERIFY2(QRegularExpression(QStringLiteral("\"uptime_s\":\\d+[,}]")).match(QString::fromUtf8(r.body)).hasMatch(),
-            r.body.constData());
+                 r.body.constData());
     }
 
     void livenessReportsTheUptime()
@@ -142,8 +144,7 @@ private slots:
         Config config;
         FakeClock clock;
         ApiRouter router(config, clock);
-        router.addController(
-            makeHealthController(HealthDeps { QStringLiteral("9.8.7"), [] { return qint64(4242); }, {}, &router }));
+        router.addController(makeHealthController(HealthDeps{QStringLiteral("9.8.7"), [] { return qint64(4242); }, {}, &router}));
         const ApiResponse res = router.dispatch(get("/api/v1/health"));
         QCOMPARE(res.status, 200);
         const QJsonObject o = objectOf(res.body);
@@ -173,8 +174,8 @@ private slots:
     void notReadyNamesTheFailingCheck_data()
     {
         QTest::addColumn<QStringList>("failing");
-        QTest::newRow("lists not loaded") << QStringList { QStringLiteral("sanctions_lists") };
-        QTest::newRow("two failing") << QStringList { QStringLiteral("migrations"), QStringLiteral("sanctions_lists") };
+        QTest::newRow("lists not loaded") << QStringList{QStringLiteral("sanctions_lists")};
+        QTest::newRow("two failing") << QStringList{QStringLiteral("migrations"), QStringLiteral("sanctions_lists")};
     }
 
     void notReadyNamesTheFailingCheck()
@@ -183,19 +184,19 @@ private slots:
 
         QList<HealthCheck> checks;
         for (const QString &name :
-            { QStringLiteral("database"), QStringLiteral("migrations"), QStringLiteral("sanctions_lists") }) {
+             {QStringLiteral("database"), QStringLiteral("migrations"), QStringLiteral("sanctions_lists")}) {
             const bool fails = failing.contains(name);
-            checks << HealthCheck { name, [fails]() -> Result<QString> {
-                                       if (fails)
-                                           return fail(ErrorCode::Unavailable, QStringLiteral("lists not loaded"));
-                                       return QStringLiteral("fine");
-                                   } };
+            checks << HealthCheck{name, [fails]() -> Result<QString> {
+                                      if (fails)
+                                          return fail(ErrorCode::Unavailable, QStringLiteral("lists not loaded"));
+                                      return QStringLiteral("fine");
+                                  }};
         }
         Config config;
         FakeClock clock;
         ApiRouter router(config, clock);
         router.addController(
-            makeHealthController(HealthDeps { QStringLiteral("0.1.0"), [] { return qint64(1); }, checks, &router }));
+            makeHealthController(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(1); }, checks, &router}));
 
         const ApiResponse res = router.dispatch(get("/api/v1/health/ready"));
         QCOMPARE(res.status, 503);
@@ -203,8 +204,8 @@ private slots:
         QStringList keys = o.keys();
         keys.sort();
         QCOMPARE(keys,
-            (QStringList {
-                QStringLiteral("checks"), QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode") }));
+                 (QStringList{QStringLiteral("checks"), QStringLiteral("error"), QStringLiteral("message"),
+                              QStringLiteral("statusCode")}));
         QCOMPARE(o.value(QStringLiteral("statusCode")).toInt(), 503);
         QCOMPARE(o.value(QStringLiteral("error")).toString(), QStringLiteral("Service Unavailable"));
         QVERIFY(o.value(QStringLiteral("message")).isString());
@@ -231,12 +232,12 @@ private slots:
         QVERIFY(r.ok);
         QCOMPARE(r.status, 200);
         QVERIFY(r.headers.value("content-type").startsWith("application/json"));
-        QJsonParseError pe {};
+        QJsonParseError pe{};
         m_openApi = QJsonDocument::fromJson(r.body, &pe).object();
         QCOMPARE(pe.error, QJsonParseError::NoError);
         QCOMPARE(m_openApi.value(QStringLiteral("openapi")).toString(), QStringLiteral("3.0.3"));
         QCOMPARE(m_openApi.value(QStringLiteral("info")).toObject().value(QStringLiteral("version")).toString(),
-            QStringLiteral("0.1.0"));
+                 QStringLiteral("0.1.0"));
         QVERIFY(!m_openApi.value(QStringLiteral("info")).toObject().value(QStringLiteral("title")).toString().isEmpty());
 
         const auto ops = operations();
@@ -273,15 +274,15 @@ private slots:
         QVERIFY(m_postmanResponse.ok);
         QCOMPARE(m_postmanResponse.status, 200);
         QCOMPARE(m_postmanResponse.headers.value("content-disposition"),
-            QByteArray("attachment; filename=\"kyconnect_postman_collection.json\""));
+                 QByteArray("attachment; filename=\"kyconnect_postman_collection.json\""));
         QVERIFY(m_postmanResponse.headers.value("content-type").startsWith("application/json"));
-        QJsonParseError pe {};
+        QJsonParseError pe{};
         m_postman = QJsonDocument::fromJson(m_postmanResponse.body, &pe).object();
         QCOMPARE(pe.error, QJsonParseError::NoError);
 
         const QJsonObject info = m_postman.value(QStringLiteral("info")).toObject();
         QCOMPARE(info.value(QStringLiteral("schema")).toString(),
-            QStringLiteral("https://schema.getpostman.com/json/collection/v2.1.0/collection.json"));
+                 QStringLiteral("https://schema.getpostman.com/json/collection/v2.1.0/collection.json"));
         QVERIFY(!info.value(QStringLiteral("name")).toString().isEmpty());
         QVERIFY(!info.value(QStringLiteral("_postman_id")).toString().isEmpty());
 
@@ -303,7 +304,7 @@ private slots:
                 QVERIFY2(!req.isEmpty(), "a folder holds a nested folder instead of a request");
                 const QJsonObject url = req.value(QStringLiteral("url")).toObject();
                 QVERIFY(url.value(QStringLiteral("raw")).toString().startsWith(QStringLiteral("{{KYCONNECT_BASE_URL}}/")));
-                QCOMPARE(url.value(QStringLiteral("host")).toArray(), QJsonArray { QStringLiteral("{{KYCONNECT_BASE_URL}}") });
+                QCOMPARE(url.value(QStringLiteral("host")).toArray(), QJsonArray{QStringLiteral("{{KYCONNECT_BASE_URL}}")});
                 ++requests;
             }
         }
@@ -312,14 +313,14 @@ private slots:
 
         QHash<QString, QString> variables;
         for (const auto &v : m_postman.value(QStringLiteral("variable")).toArray())
-            variables.insert(
-                v.toObject().value(QStringLiteral("key")).toString(), v.toObject().value(QStringLiteral("value")).toString());
+            variables.insert(v.toObject().value(QStringLiteral("key")).toString(),
+                             v.toObject().value(QStringLiteral("value")).toString());
         QCOMPARE(variables.size(), 3);
         QVERIFY(variables.contains(QStringLiteral("KYCONNECT_BASE_URL")));
         QVERIFY(variables.contains(QStringLiteral("KYCONNECT_JWT")));
         QVERIFY(variables.contains(QStringLiteral("KYCONNECT_API_KEY")));
         QVERIFY2(variables.value(QStringLiteral("KYCONNECT_BASE_URL")).endsWith(QStringLiteral("/api/v1")),
-            qPrintable(variables.value(QStringLiteral("KYCONNECT_BASE_URL"))));
+                 qPrintable(variables.value(QStringLiteral("KYCONNECT_BASE_URL"))));
     }
 
     void postmanAuthFollowsTheOperations()
@@ -337,8 +338,8 @@ private slots:
         // A public operation sends no credentials (rather than inheriting the collection's).
         const QJsonObject health = postmanRequest(QStringLiteral("GET"), QStringLiteral("/health"));
         QVERIFY(!health.isEmpty());
-        QCOMPARE(
-            health.value(QStringLiteral("auth")).toObject().value(QStringLiteral("type")).toString(), QStringLiteral("noauth"));
+        QCOMPARE(health.value(QStringLiteral("auth")).toObject().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("noauth"));
 
         // Every operation that needs a JWT gets it; every webhook (signature) sends none.
         const auto ops = operations();
@@ -379,10 +380,10 @@ private slots:
         QVERIFY(keyCapable > 0);
         unwired.sort();
         QVERIFY2(unwired.isEmpty(),
-            qPrintable(QStringLiteral("%1 of %2 key-capable operations cannot send {{KYCONNECT_API_KEY}} in X-API-Key: ")
-                           .arg(unwired.size())
-                           .arg(keyCapable)
-                + unwired.join(QStringLiteral(", "))));
+                 qPrintable(QStringLiteral("%1 of %2 key-capable operations cannot send {{KYCONNECT_API_KEY}} in X-API-Key: ")
+                                .arg(unwired.size())
+                                .arg(keyCapable)
+                            + unwired.join(QStringLiteral(", "))));
     }
 };
 

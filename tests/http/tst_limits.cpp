@@ -39,7 +39,7 @@ QString contractErrorMismatch(const QByteArray &body, int status)
     const QJsonObject o = QJsonDocument::fromJson(body).object();
     QStringList keys = o.keys();
     keys.sort();
-    if (keys != QStringList { QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode") })
+    if (keys != QStringList{QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode")})
         return QStringLiteral("keys are not exactly error, message, statusCode: ") + QString::fromUtf8(body);
     if (o.value(QStringLiteral("statusCode")).toDouble() != double(status))
         return QStringLiteral("statusCode is not %1: ").arg(status) + QString::fromUtf8(body);
@@ -59,7 +59,8 @@ QByteArray jsonOfSize(qsizetype size)
 }
 
 // One connection driven from the test thread; the server runs on its own thread.
-class Connection {
+class Connection
+{
 public:
     bool open(quint16 port)
     {
@@ -116,7 +117,8 @@ Config limitsConfig()
 
 } // namespace
 
-class TestLimits : public QObject {
+class TestLimits : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -139,7 +141,7 @@ private slots:
         QVERIFY(c.open(server.port()));
         c.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                "Content-Length: 10485760\r\n"
-            + extraHeaders + "\r\n");
+               + extraHeaders + "\r\n");
         // Not a byte of the body is sent: an answer can only come from the headers.
         while (!c.unread().contains("\r\n") && !c.isClosed())
             QVERIFY(c.socket().waitForReadyRead(kGenerous));
@@ -200,7 +202,7 @@ private slots:
         r.path = QStringLiteral("/echo");
         r.auth = QStringLiteral("public");
         r.body = BodyKind::Json;
-        r.handler = [](const ApiRequest &) { return ApiResponse::json(QJsonObject { { QStringLiteral("ok"), true } }); };
+        r.handler = [](const ApiRequest &) { return ApiResponse::json(QJsonObject{{QStringLiteral("ok"), true}}); };
         Controller c;
         c.category = QStringLiteral("Test");
         c.routes << r;
@@ -237,7 +239,7 @@ private slots:
         Connection c;
         QVERIFY(c.open(server.port()));
         c.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: "
-            + transferEncoding + "\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n");
+               + transferEncoding + "\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n");
         const test::HttpResult r = c.readResponse();
         QVERIFY2(r.ok, "no complete response");
         QCOMPARE(r.status, 411);
@@ -369,13 +371,13 @@ private slots:
         QVERIFY(c.open(server.port()));
 
         const QByteArray login = R"({"email":"a@example.com","password":"a-long-passphrase"})";
-        const QList<std::pair<QByteArray, int>> exchanges {
-            { "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200 },
-            { "GET /api/v1/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404 },
-            { "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
-                    + QByteArray::number(login.size()) + "\r\n\r\n" + login,
-                501 },
-            { "GET /api/v1/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200 },
+        const QList<std::pair<QByteArray, int>> exchanges{
+            {"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
+            {"GET /api/v1/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404},
+            {"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                 + QByteArray::number(login.size()) + "\r\n\r\n" + login,
+             501},
+            {"GET /api/v1/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
         };
         QSet<QByteArray> ids;
         for (const auto &[raw, status] : exchanges) {

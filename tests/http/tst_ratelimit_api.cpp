@@ -15,10 +15,10 @@ namespace {
 Config limitedConfig()
 {
     Config c = test::testConfig();
-    c.generalRate = { 5, 60 };
-    c.loginRate = { 3, 3600 };
-    c.forgotPasswordRate = { 2, 3600 };
-    c.onboardingRate = { 2, 7200 };
+    c.generalRate = {5, 60};
+    c.loginRate = {3, 3600};
+    c.forgotPasswordRate = {2, 3600};
+    c.onboardingRate = {2, 7200};
     return c;
 }
 
@@ -33,7 +33,7 @@ QString tooManyMismatch(const test::HttpResult &r, int maxSeconds)
     const QJsonObject o = QJsonDocument::fromJson(r.body).object();
     QStringList keys = o.keys();
     keys.sort();
-    if (keys != QStringList { QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode") })
+    if (keys != QStringList{QStringLiteral("error"), QStringLiteral("message"), QStringLiteral("statusCode")})
         return QStringLiteral("keys are not exactly error, message, statusCode: ") + QString::fromUtf8(r.body);
     if (o.value(QStringLiteral("statusCode")).toDouble() != 429.0)
         return QStringLiteral("statusCode is not 429: ") + QString::fromUtf8(r.body);
@@ -83,7 +83,8 @@ test::HttpResult onboard(quint16 port, const QByteArray &email)
 
 } // namespace
 
-class TestRateLimitApi : public QObject {
+class TestRateLimitApi : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -228,7 +229,7 @@ private slots:
         test::TestServer server(limitedConfig());
         QVERIFY(server.port());
         const QByteArray event = R"({"id":"evt_1","type":"invoice.paid"})";
-        const test::Headers signature { { "Stripe-Signature", "t=1767225600,v1=00" } };
+        const test::Headers signature{{"Stripe-Signature", "t=1767225600,v1=00"}};
         for (int i = 0; i < 20; ++i) {
             const test::HttpResult r = test::request(server.port(), "POST", path, event, signature);
             QVERIFY2(r.ok, "no complete response");

@@ -39,7 +39,7 @@ audit::NewEvent platformEvent(int n)
         e.entityId = QStringLiteral("c-%1").arg(n);
     }
     e.ip = QStringLiteral("10.0.%1.%2").arg(n / 200).arg(n % 200);
-    e.details = QJsonObject { { QStringLiteral("n"), n } };
+    e.details = QJsonObject{{QStringLiteral("n"), n}};
     return e;
 }
 
@@ -59,7 +59,8 @@ audit::NewEvent firmEvent(const QString &firm, int n)
 
 } // namespace
 
-class TestAuditLogModel final : public QObject {
+class TestAuditLogModel final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -182,7 +183,7 @@ void TestAuditLogModel::pagesOfOneHundredNewestFirst()
 
     QSignalSpy inserted(model, &QAbstractItemModel::rowsInserted);
     QVERIFY(inserted.isValid());
-    const QList<std::pair<int, int>> pages { { 0, 99 }, { 100, 199 }, { 200, 249 } };
+    const QList<std::pair<int, int>> pages{{0, 99}, {100, 199}, {200, 249}};
     for (const auto &[first, last] : pages) {
         QVERIFY(model->canFetchMore({}));
         model->fetchMore({});
@@ -342,7 +343,7 @@ void TestAuditLogModel::filterOnActionNarrowsTotal()
     QCOMPARE(model->rowCount(), 0);
     QVERIFY(!model->canFetchMore({}));
 
-    model->setFilter(audit::Filter {});
+    model->setFilter(audit::Filter{});
     QCOMPARE(model->total(), qint64(kPlatformEvents));
 }
 

@@ -65,8 +65,8 @@ HttpResult sendRaw(quint16 port, const QByteArray &raw, int timeoutMs)
     return r;
 }
 
-HttpResult request(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body,
-                   const Headers &headers, int timeoutMs)
+HttpResult request(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body, const Headers &headers,
+                   int timeoutMs)
 {
     QByteArray raw = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     bool hasType = false;

@@ -26,8 +26,8 @@ QList<Include> includesUnder(const QString &dir, int *fileCount = nullptr)
     const QDir root(sourceRoot());
     QList<Include> out;
     int files = 0;
-    QDirIterator it(
-        root.filePath(dir), { QStringLiteral("*.h"), QStringLiteral("*.cpp") }, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(root.filePath(dir), {QStringLiteral("*.h"), QStringLiteral("*.cpp")}, QDir::Files,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         QFile f(path);
@@ -41,7 +41,7 @@ QList<Include> includesUnder(const QString &dir, int *fileCount = nullptr)
             const QString text = QString::fromUtf8(f.readLine());
             const auto m = includeLine.match(text);
             if (m.hasMatch())
-                out.append({ rel, n, m.captured(1).trimmed() });
+                out.append({rel, n, m.captured(1).trimmed()});
         }
     }
     if (fileCount)
@@ -52,7 +52,7 @@ QList<Include> includesUnder(const QString &dir, int *fileCount = nullptr)
 // Headers of QtGui and QtWidgets that code might include by class name.
 const QStringList &guiAndWidgetsClasses()
 {
-    static const QStringList names {
+    static const QStringList names{
         // QtWidgets
         QStringLiteral("QAbstractButton"),
         QStringLiteral("QAbstractItemDelegate"),
@@ -257,7 +257,8 @@ QString describe(const QList<Include> &offenders)
 
 } // namespace
 
-class TestArchitecture final : public QObject {
+class TestArchitecture final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -361,7 +362,7 @@ void TestArchitecture::backendIncludesNoGuiOrWidgets()
 void TestArchitecture::onlyTheHttpAdapterIncludesHttpServer()
 {
     QList<Include> offenders;
-    const QStringList dirs { QStringLiteral("backend"), QStringLiteral("models"), QStringLiteral("ui") };
+    const QStringList dirs{QStringLiteral("backend"), QStringLiteral("models"), QStringLiteral("ui")};
     for (const auto &dir : dirs) {
         for (const auto &i : includesUnder(dir)) {
             if (i.file.startsWith(QLatin1String("backend/http/")))
@@ -376,7 +377,7 @@ void TestArchitecture::onlyTheHttpAdapterIncludesHttpServer()
 void TestArchitecture::guiAndModelsDoNotIncludeTheHttpAdapter()
 {
     QList<Include> offenders;
-    const QStringList dirs { QStringLiteral("ui"), QStringLiteral("models") };
+    const QStringList dirs{QStringLiteral("ui"), QStringLiteral("models")};
     for (const auto &dir : dirs) {
         for (const auto &i : includesUnder(dir)) {
             if (isHttpAdapterHeader(i.header))
@@ -394,8 +395,8 @@ void TestArchitecture::backendTargetsDoNotLinkGuiOrWidgets()
     const QDir root(sourceRoot());
     QStringList offenders;
     int seen = 0;
-    QDirIterator it(root.filePath(QStringLiteral("backend")), { QStringLiteral("CMakeLists.txt"), QStringLiteral("*.cmake") },
-        QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(root.filePath(QStringLiteral("backend")), {QStringLiteral("CMakeLists.txt"), QStringLiteral("*.cmake")},
+                    QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         QFile f(path);

@@ -38,7 +38,7 @@ audit::NewEvent makeEvent(int n)
     e.action = QStringLiteral("test.event");
     e.entityType = QStringLiteral("thing");
     e.entityId = QStringLiteral("t-%1").arg(n);
-    e.details = QJsonObject { { QStringLiteral("n"), n } };
+    e.details = QJsonObject{{QStringLiteral("n"), n}};
     return e;
 }
 
@@ -73,7 +73,8 @@ bool mentionsNumber(const QString &text, qint64 n)
 
 } // namespace
 
-class TestMainWindow final : public QObject {
+class TestMainWindow final : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -258,7 +259,7 @@ void TestMainWindow::verifyDetectsDeletedRow()
         QSqlQuery q(tb.backend().database().connection());
         QVERIFY2(q.exec(QStringLiteral("DROP TRIGGER audit_events_no_delete")), qPrintable(q.lastError().text()));
         QVERIFY2(q.exec(QStringLiteral("DELETE FROM audit_events WHERE chain = 'platform' AND sequence = 9")),
-            qPrintable(q.lastError().text()));
+                 qPrintable(q.lastError().text()));
         QCOMPARE(q.numRowsAffected(), 1);
     }
 
@@ -311,7 +312,7 @@ void TestMainWindow::guiStaysResponsiveWhileVerifying()
     timer.start(0);
     pane->verify();
     QVERIFY(spy.wait(kVerifyTimeoutMs));
-    QCOMPARE(order, (QStringList { QStringLiteral("timer"), QStringLiteral("verified") }));
+    QCOMPARE(order, (QStringList{QStringLiteral("timer"), QStringLiteral("verified")}));
     QVERIFY(resultEmptyWhenTimerFired);
     QVERIFY(progressShownWhenTimerFired);
     QVERIFY(buttonDisabledWhenTimerFired);

@@ -11,12 +11,18 @@ Controller makeApiKeysController()
         QStringLiteral("API Keys"),
         QStringLiteral("machine-to-machine credentials (role ≥ admin)"),
         {
-            {Method::Get, QStringLiteral("/api-keys"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 17
-            {Method::Post, QStringLiteral("/api-keys"), QStringLiteral("jwt"), pending, BodyKind::Json, Availability::Pending}, // 18
-            {Method::Get, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 19
-            {Method::Patch, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::Json, Availability::Pending}, // 20
-            {Method::Post, QStringLiteral("/api-keys/:id/rotate"), QStringLiteral("jwt"), pending, BodyKind::Json, Availability::Pending}, // 21
-            {Method::Delete, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 22
+            {Method::Get, QStringLiteral("/api-keys"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 17
+            {Method::Post, QStringLiteral("/api-keys"), QStringLiteral("jwt"), pending, BodyKind::Json,
+             Availability::Pending}, // 18
+            {Method::Get, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 19
+            {Method::Patch, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::Json,
+             Availability::Pending}, // 20
+            {Method::Post, QStringLiteral("/api-keys/:id/rotate"), QStringLiteral("jwt"), pending, BodyKind::Json,
+             Availability::Pending}, // 21
+            {Method::Delete, QStringLiteral("/api-keys/:id"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 22
         },
     };
 }

@@ -11,11 +11,16 @@ Controller makeAuditController()
         QStringLiteral("Audit Trail"),
         QStringLiteral("immutable, hash-chained logs"),
         {
-            {Method::Get, QStringLiteral("/audit/logs"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"), pending, BodyKind::None, Availability::Pending}, // 62
-            {Method::Get, QStringLiteral("/audit/logs/:id"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"), pending, BodyKind::None, Availability::Pending}, // 63
-            {Method::Get, QStringLiteral("/audit/verify"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"), pending, BodyKind::None, Availability::Pending}, // 64
-            {Method::Get, QStringLiteral("/audit/export"), QStringLiteral("jwt (≥ compliance_officer)"), pending, BodyKind::None, Availability::Pending}, // 65
-            {Method::Get, QStringLiteral("/audit/checkpoint"), QStringLiteral("jwt | key:audit:read"), pending, BodyKind::None, Availability::Pending}, // 66
+            {Method::Get, QStringLiteral("/audit/logs"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"), pending,
+             BodyKind::None, Availability::Pending}, // 62
+            {Method::Get, QStringLiteral("/audit/logs/:id"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"),
+             pending, BodyKind::None, Availability::Pending}, // 63
+            {Method::Get, QStringLiteral("/audit/verify"), QStringLiteral("jwt (≥ compliance_officer) | key:audit:read"), pending,
+             BodyKind::None, Availability::Pending}, // 64
+            {Method::Get, QStringLiteral("/audit/export"), QStringLiteral("jwt (≥ compliance_officer)"), pending, BodyKind::None,
+             Availability::Pending}, // 65
+            {Method::Get, QStringLiteral("/audit/checkpoint"), QStringLiteral("jwt | key:audit:read"), pending, BodyKind::None,
+             Availability::Pending}, // 66
         },
     };
 }

@@ -11,7 +11,6 @@ namespace kyc::http {
 
 class ApiRouter;
 
-
 struct HealthDeps {
     QString version;
     std::function<qint64()> uptimeSeconds;

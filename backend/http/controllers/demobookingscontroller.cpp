@@ -11,9 +11,12 @@ Controller makeDemoBookingsController()
         QStringLiteral("Demo Bookings"),
         QStringLiteral("personalised platform demo"),
         {
-            {Method::Post, QStringLiteral("/demo-bookings"), QStringLiteral("public"), pending, BodyKind::Json, Availability::Pending}, // 94
-            {Method::Get, QStringLiteral("/demo-bookings"), QStringLiteral("jwt (platform_admin)"), pending, BodyKind::None, Availability::Pending}, // 95
-            {Method::Patch, QStringLiteral("/demo-bookings/:id"), QStringLiteral("jwt (platform_admin)"), pending, BodyKind::Json, Availability::Pending}, // 96
+            {Method::Post, QStringLiteral("/demo-bookings"), QStringLiteral("public"), pending, BodyKind::Json,
+             Availability::Pending}, // 94
+            {Method::Get, QStringLiteral("/demo-bookings"), QStringLiteral("jwt (platform_admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 95
+            {Method::Patch, QStringLiteral("/demo-bookings/:id"), QStringLiteral("jwt (platform_admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 96
         },
     };
 }

@@ -11,12 +11,18 @@ Controller makeDocuSignController()
         QStringLiteral("DocuSign"),
         QStringLiteral("eSignature for KYC agreements and T&Cs"),
         {
-            {Method::Get, QStringLiteral("/docusign/status"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None, Availability::Pending}, // 82
-            {Method::Put, QStringLiteral("/docusign/config"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json, Availability::Pending}, // 83
-            {Method::Post, QStringLiteral("/docusign/envelopes"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json, Availability::Pending}, // 84
-            {Method::Get, QStringLiteral("/docusign/envelopes/:id"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 85
-            {Method::Get, QStringLiteral("/docusign/envelopes/:id/document"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 86
-            {Method::Post, QStringLiteral("/docusign/connect"), QStringLiteral("sig"), pending, BodyKind::Raw, Availability::Pending}, // 87
+            {Method::Get, QStringLiteral("/docusign/status"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 82
+            {Method::Put, QStringLiteral("/docusign/config"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 83
+            {Method::Post, QStringLiteral("/docusign/envelopes"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json,
+             Availability::Pending}, // 84
+            {Method::Get, QStringLiteral("/docusign/envelopes/:id"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 85
+            {Method::Get, QStringLiteral("/docusign/envelopes/:id/document"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 86
+            {Method::Post, QStringLiteral("/docusign/connect"), QStringLiteral("sig"), pending, BodyKind::Raw,
+             Availability::Pending}, // 87
         },
     };
 }

@@ -11,11 +11,16 @@ Controller makeFirmsController()
         QStringLiteral("Firms"),
         QStringLiteral("organisation and firm-level settings"),
         {
-            {Method::Post, QStringLiteral("/firms/register"), QStringLiteral("public"), pending, BodyKind::Json, Availability::Pending}, // 31
-            {Method::Get, QStringLiteral("/firms/current"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 32
-            {Method::Patch, QStringLiteral("/firms/current"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json, Availability::Pending}, // 33
-            {Method::Get, QStringLiteral("/firms/current/settings"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None, Availability::Pending}, // 34
-            {Method::Patch, QStringLiteral("/firms/current/settings"), QStringLiteral("jwt (owner)"), pending, BodyKind::Json, Availability::Pending}, // 35
+            {Method::Post, QStringLiteral("/firms/register"), QStringLiteral("public"), pending, BodyKind::Json,
+             Availability::Pending}, // 31
+            {Method::Get, QStringLiteral("/firms/current"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 32
+            {Method::Patch, QStringLiteral("/firms/current"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 33
+            {Method::Get, QStringLiteral("/firms/current/settings"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 34
+            {Method::Patch, QStringLiteral("/firms/current/settings"), QStringLiteral("jwt (owner)"), pending, BodyKind::Json,
+             Availability::Pending}, // 35
         },
     };
 }

@@ -56,8 +56,10 @@ Controller makeHealthController(HealthDeps in)
             checks.append(o);
         }
         if (failing.isEmpty())
-            return ApiResponse::json(QJsonObject{{QStringLiteral("status"), QStringLiteral("ready")}, {QStringLiteral("checks"), checks}});
-        QJsonObject body = errorBody(Error::make(ErrorCode::Unavailable, QStringLiteral("Not ready: %1").arg(failing.join(QStringLiteral(", ")))));
+            return ApiResponse::json(
+                QJsonObject{{QStringLiteral("status"), QStringLiteral("ready")}, {QStringLiteral("checks"), checks}});
+        QJsonObject body = errorBody(
+            Error::make(ErrorCode::Unavailable, QStringLiteral("Not ready: %1").arg(failing.join(QStringLiteral(", ")))));
         body.insert(QStringLiteral("checks"), checks);
         return ApiResponse::json(body, 503);
     };
@@ -83,11 +85,21 @@ Controller makeHealthController(HealthDeps in)
 
 QList<Controller> makeAllControllers(HealthDeps health)
 {
-    return {makeHealthController(std::move(health)), makeAuthController(),         makeApiKeysController(),
-            makeUsersController(),                    makeFirmsController(),        makeOnboardingController(),
-            makeVerificationController(),             makeScreeningController(),    makeAuditController(),
-            makeBillingController(),                  makeWalletController(),       makeDocuSignController(),
-            makePricingController(),                  makeStorageController(),      makeDemoBookingsController()};
+    return {makeHealthController(std::move(health)),
+            makeAuthController(),
+            makeApiKeysController(),
+            makeUsersController(),
+            makeFirmsController(),
+            makeOnboardingController(),
+            makeVerificationController(),
+            makeScreeningController(),
+            makeAuditController(),
+            makeBillingController(),
+            makeWalletController(),
+            makeDocuSignController(),
+            makePricingController(),
+            makeStorageController(),
+            makeDemoBookingsController()};
 }
 
 } // namespace kyc::http

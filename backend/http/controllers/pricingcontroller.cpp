@@ -11,9 +11,12 @@ Controller makePricingController()
         QStringLiteral("Metric Pricing"),
         QStringLiteral("per-feature prices"),
         {
-            {Method::Get, QStringLiteral("/pricing/metrics"), QStringLiteral("public"), pending, BodyKind::None, Availability::Pending}, // 88
-            {Method::Put, QStringLiteral("/pricing/metrics/:key"), QStringLiteral("jwt (platform_admin)"), pending, BodyKind::Json, Availability::Pending}, // 89
-            {Method::Post, QStringLiteral("/pricing/quote"), QStringLiteral("public"), pending, BodyKind::Json, Availability::Pending}, // 90
+            {Method::Get, QStringLiteral("/pricing/metrics"), QStringLiteral("public"), pending, BodyKind::None,
+             Availability::Pending}, // 88
+            {Method::Put, QStringLiteral("/pricing/metrics/:key"), QStringLiteral("jwt (platform_admin)"), pending,
+             BodyKind::Json, Availability::Pending}, // 89
+            {Method::Post, QStringLiteral("/pricing/quote"), QStringLiteral("public"), pending, BodyKind::Json,
+             Availability::Pending}, // 90
         },
     };
 }

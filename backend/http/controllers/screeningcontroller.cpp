@@ -11,15 +11,24 @@ Controller makeScreeningController()
         QStringLiteral("AML Screening"),
         QStringLiteral("sanctions, PEP and adverse media"),
         {
-            {Method::Post, QStringLiteral("/aml/screen"), QStringLiteral("jwt | key:aml:screen"), pending, BodyKind::Json, Availability::Pending}, // 53
-            {Method::Post, QStringLiteral("/aml/screen/batch"), QStringLiteral("jwt | key:aml:screen"), pending, BodyKind::Json, Availability::Pending}, // 54
-            {Method::Get, QStringLiteral("/aml/screenings"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None, Availability::Pending}, // 55
-            {Method::Get, QStringLiteral("/aml/screenings/:id"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None, Availability::Pending}, // 56
-            {Method::Post, QStringLiteral("/aml/screenings/:id/matches/:matchId/resolve"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json, Availability::Pending}, // 57
-            {Method::Get, QStringLiteral("/aml/lists"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None, Availability::Pending}, // 58
-            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json, Availability::Pending}, // 59
-            {Method::Post, QStringLiteral("/aml/monitoring"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json, Availability::Pending}, // 60
-            {Method::Get, QStringLiteral("/aml/monitoring/alerts"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None, Availability::Pending}, // 61
+            {Method::Post, QStringLiteral("/aml/screen"), QStringLiteral("jwt | key:aml:screen"), pending, BodyKind::Json,
+             Availability::Pending}, // 53
+            {Method::Post, QStringLiteral("/aml/screen/batch"), QStringLiteral("jwt | key:aml:screen"), pending, BodyKind::Json,
+             Availability::Pending}, // 54
+            {Method::Get, QStringLiteral("/aml/screenings"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None,
+             Availability::Pending}, // 55
+            {Method::Get, QStringLiteral("/aml/screenings/:id"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None,
+             Availability::Pending}, // 56
+            {Method::Post, QStringLiteral("/aml/screenings/:id/matches/:matchId/resolve"), QStringLiteral("jwt (≥ analyst)"),
+             pending, BodyKind::Json, Availability::Pending}, // 57
+            {Method::Get, QStringLiteral("/aml/lists"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None,
+             Availability::Pending}, // 58
+            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 59
+            {Method::Post, QStringLiteral("/aml/monitoring"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json,
+             Availability::Pending}, // 60
+            {Method::Get, QStringLiteral("/aml/monitoring/alerts"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None,
+             Availability::Pending}, // 61
         },
     };
 }

@@ -11,9 +11,13 @@ Controller makeStorageController()
         QStringLiteral("Storage"),
         QStringLiteral("pre-signed URLs"),
         {
-            {Method::Post, QStringLiteral("/storage/presign"), QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), pending, BodyKind::Json, Availability::Pending}, // 91
-            {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::Raw, Availability::Pending}, // 92
-            {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::None, Availability::Pending}, // 93
+            {Method::Post, QStringLiteral("/storage/presign"),
+             QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), pending, BodyKind::Json,
+             Availability::Pending}, // 91
+            {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::Raw,
+             Availability::Pending}, // 92
+            {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::None,
+             Availability::Pending}, // 93
         },
     };
 }

@@ -11,14 +11,22 @@ Controller makeUsersController()
         QStringLiteral("User Management"),
         QStringLiteral("team members and roles"),
         {
-            {Method::Get, QStringLiteral("/users"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None, Availability::Pending}, // 23
-            {Method::Post, QStringLiteral("/users/invite"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json, Availability::Pending}, // 24
-            {Method::Get, QStringLiteral("/users/invitations"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None, Availability::Pending}, // 25
-            {Method::Delete, QStringLiteral("/users/invitations/:id"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None, Availability::Pending}, // 26
-            {Method::Post, QStringLiteral("/users/invitations/accept"), QStringLiteral("public"), pending, BodyKind::Json, Availability::Pending}, // 27
-            {Method::Get, QStringLiteral("/users/roles"), QStringLiteral("jwt"), pending, BodyKind::None, Availability::Pending}, // 28
-            {Method::Get, QStringLiteral("/users/:id"), QStringLiteral("jwt (≥ admin, or self)"), pending, BodyKind::None, Availability::Pending}, // 29
-            {Method::Patch, QStringLiteral("/users/:id"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json, Availability::Pending}, // 30
+            {Method::Get, QStringLiteral("/users"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 23
+            {Method::Post, QStringLiteral("/users/invite"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 24
+            {Method::Get, QStringLiteral("/users/invitations"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 25
+            {Method::Delete, QStringLiteral("/users/invitations/:id"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::None,
+             Availability::Pending}, // 26
+            {Method::Post, QStringLiteral("/users/invitations/accept"), QStringLiteral("public"), pending, BodyKind::Json,
+             Availability::Pending}, // 27
+            {Method::Get, QStringLiteral("/users/roles"), QStringLiteral("jwt"), pending, BodyKind::None,
+             Availability::Pending}, // 28
+            {Method::Get, QStringLiteral("/users/:id"), QStringLiteral("jwt (≥ admin, or self)"), pending, BodyKind::None,
+             Availability::Pending}, // 29
+            {Method::Patch, QStringLiteral("/users/:id"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
+             Availability::Pending}, // 30
         },
     };
 }

@@ -11,12 +11,18 @@ Controller makeVerificationController()
         QStringLiteral("Verification"),
         QStringLiteral("identity verification sessions"),
         {
-            {Method::Get, QStringLiteral("/verification/providers"), QStringLiteral("jwt | key:verification:write"), pending, BodyKind::None, Availability::Pending}, // 47
-            {Method::Post, QStringLiteral("/verification/sessions"), QStringLiteral("jwt (≥ analyst) | key:verification:write"), pending, BodyKind::Json, Availability::Pending}, // 48
-            {Method::Get, QStringLiteral("/verification/sessions/:id"), QStringLiteral("jwt | key:verification:write"), pending, BodyKind::None, Availability::Pending}, // 49
-            {Method::Get, QStringLiteral("/verification/sessions/:id/result"), QStringLiteral("jwt | key:verification:write"), pending, BodyKind::None, Availability::Pending}, // 50
-            {Method::Post, QStringLiteral("/verification/sessions/:id/cancel"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json, Availability::Pending}, // 51
-            {Method::Post, QStringLiteral("/verification/webhooks/:provider"), QStringLiteral("sig"), pending, BodyKind::Raw, Availability::Pending}, // 52
+            {Method::Get, QStringLiteral("/verification/providers"), QStringLiteral("jwt | key:verification:write"), pending,
+             BodyKind::None, Availability::Pending}, // 47
+            {Method::Post, QStringLiteral("/verification/sessions"), QStringLiteral("jwt (≥ analyst) | key:verification:write"),
+             pending, BodyKind::Json, Availability::Pending}, // 48
+            {Method::Get, QStringLiteral("/verification/sessions/:id"), QStringLiteral("jwt | key:verification:write"), pending,
+             BodyKind::None, Availability::Pending}, // 49
+            {Method::Get, QStringLiteral("/verification/sessions/:id/result"), QStringLiteral("jwt | key:verification:write"),
+             pending, BodyKind::None, Availability::Pending}, // 50
+            {Method::Post, QStringLiteral("/verification/sessions/:id/cancel"), QStringLiteral("jwt (≥ analyst)"), pending,
+             BodyKind::Json, Availability::Pending}, // 51
+            {Method::Post, QStringLiteral("/verification/webhooks/:provider"), QStringLiteral("sig"), pending, BodyKind::Raw,
+             Availability::Pending}, // 52
         },
     };
 }
