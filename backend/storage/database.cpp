@@ -2,6 +2,7 @@
 
 #include "backend/core/ids.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QHash>
@@ -91,6 +92,13 @@ Database::ThreadConnection *Database::threadConnection()
         }
     }
     t_connections.emplace(m_instance, std::move(holder));
+    // Close it when the thread finishes, before QThread::wait() returns to whoever waits for it
+    // (thread_local destructors alone would run later, at the very end of the thread).
+    const auto *app = QCoreApplication::instance();
+    if (QThread *thread = QThread::currentThread(); thread && (!app || thread != app->thread())) {
+        QObject::connect(
+            thread, &QThread::finished, thread, [id = m_instance] { t_connections.erase(id); }, Qt::DirectConnection);
+    }
     return tc;
 }
 
