@@ -1,5 +1,12 @@
 #include "backend/backend.h"
 
+#include "backend/identity/accountservice.h"
+#include "backend/identity/apikeyservice.h"
+#include "backend/identity/auditaccess.h"
+#include "backend/identity/authservice.h"
+#include "backend/mail/smtpclient.h"
+#include "backend/security/secretfile.h"
+
 #include <QDir>
 #include <QSqlQuery>
 
@@ -12,7 +19,16 @@ Backend::Backend(const Config &config, const Clock &clock)
 {
 }
 
-Backend::~Backend() = default;
+Backend::~Backend()
+{
+    if (m_outbox)
+        m_outbox->waitForDelivery();
+}
+
+QString Backend::jwtSecretPath(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("keys/jwt-hs256.key"));
+}
 
 QString Backend::databasePath(const QString &dataDir)
 {
@@ -37,6 +53,23 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     if (!key)
         return fail(key.error());
     b->m_audit = std::make_unique<audit::AuditLog>(*b->m_db, clock, std::move(*key));
+
+    auto secret = crypto::loadOrCreateSecret(jwtSecretPath(config.dataDir), 32);
+    if (!secret)
+        return fail(secret.error());
+    b->m_tokens = std::make_unique<identity::Tokens>(*secret, clock);
+    b->m_sessions = std::make_unique<identity::SessionCache>(*b->m_db, clock);
+    auto smtp = std::make_unique<mail::SmtpConfig>();
+    smtp->host = config.smtpHost;
+    smtp->port = config.smtpPort;
+    smtp->username = config.smtpUser;
+    smtp->password = config.smtpPassword;
+    b->m_outbox = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), config.mailFrom);
+    b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox});
+    b->m_authService = std::make_unique<identity::AuthService>(*b->m_identity);
+    b->m_accounts = std::make_unique<identity::AccountService>(*b->m_identity, *b->m_authService);
+    b->m_apiKeys = std::make_unique<identity::ApiKeyService>(*b->m_identity);
+    b->m_auditAccess = std::make_unique<identity::AuditAccess>(*b->m_audit);
     return b;
 }
 

@@ -8,6 +8,17 @@
 
 #include <memory>
 
+namespace kyc::identity {
+class Tokens;
+class SessionCache;
+class Outbox;
+struct IdentityContext;
+class AuthService;
+class AccountService;
+class ApiKeyService;
+class AuditAccess;
+} // namespace kyc::identity
+
 namespace kyc {
 
 // The composition root of the domain: one database, the services over it. app/ builds one and
@@ -26,6 +37,11 @@ public:
     [[nodiscard]] const Clock &clock() const { return m_clock; }
     [[nodiscard]] storage::Database &database() { return *m_db; }
     [[nodiscard]] audit::AuditLog &audit() { return *m_audit; }
+    [[nodiscard]] identity::AuthService &auth() { return *m_authService; }
+    [[nodiscard]] identity::AccountService &accounts() { return *m_accounts; }
+    [[nodiscard]] identity::ApiKeyService &apiKeys() { return *m_apiKeys; }
+    [[nodiscard]] identity::AuditAccess &auditAccess() { return *m_auditAccess; }
+    [[nodiscard]] identity::Outbox &outbox() { return *m_outbox; }
     [[nodiscard]] qint64 uptimeSeconds() const;
     [[nodiscard]] QList<HealthCheck> readinessChecks();
     // Signs the head of every audit chain (run at start and on a timer).
@@ -33,6 +49,7 @@ public:
 
     [[nodiscard]] static QString databasePath(const QString &dataDir);
     [[nodiscard]] static QString auditKeyPath(const QString &dataDir);
+    [[nodiscard]] static QString jwtSecretPath(const QString &dataDir);
 
 private:
     Backend(const Config &config, const Clock &clock);
@@ -42,6 +59,14 @@ private:
     qint64 m_startedMs = 0;
     std::unique_ptr<storage::Database> m_db;
     std::unique_ptr<audit::AuditLog> m_audit;
+    std::unique_ptr<identity::Tokens> m_tokens;
+    std::unique_ptr<identity::SessionCache> m_sessions;
+    std::unique_ptr<identity::Outbox> m_outbox;
+    std::unique_ptr<identity::IdentityContext> m_identity;
+    std::unique_ptr<identity::AuthService> m_authService;
+    std::unique_ptr<identity::AccountService> m_accounts;
+    std::unique_ptr<identity::ApiKeyService> m_apiKeys;
+    std::unique_ptr<identity::AuditAccess> m_auditAccess;
 };
 
 } // namespace kyc

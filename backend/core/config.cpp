@@ -52,6 +52,17 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     }
     if (const auto v = get("DATA_DIR"); !v.isEmpty())
         c.dataDir = v;
+    c.smtpHost = get("SMTP_HOST");
+    c.smtpUser = get("SMTP_USER");
+    c.smtpPassword = get("SMTP_PASSWORD");
+    if (const auto v = get("MAIL_FROM"); !v.isEmpty())
+        c.mailFrom = v;
+    if (const auto v = get("SMTP_PORT"); !v.isEmpty()) {
+        auto p = parsePort(v);
+        if (!p)
+            return fail(Error::validation(QStringLiteral("KYCONNECT_SMTP_PORT"), p.error().fields.value(0).message));
+        c.smtpPort = *p;
+    }
 
     struct IntSetting {
         const char *env;

@@ -8,7 +8,7 @@ namespace kyc {
 
 Error Error::validation(QList<FieldError> fields)
 {
-    Error e{ErrorCode::Validation, QStringLiteral("Validation failed"), std::move(fields)};
+    Error e{ErrorCode::Validation, QStringLiteral("Validation failed"), std::move(fields), {}};
     return e;
 }
 
@@ -19,14 +19,14 @@ Error Error::validation(const QString &field, const QString &message)
 
 Error Error::make(ErrorCode code, QString message)
 {
-    return Error{code, std::move(message), {}};
+    return Error{code, std::move(message), {}, {}};
 }
 
 Error Error::internal(QString logMessage)
 {
     // The detail goes to the log only; callers and clients see a generic message.
     qCWarning(lcError).noquote() << "internal error:" << logMessage;
-    return Error{ErrorCode::Internal, QStringLiteral("Internal server error"), {}};
+    return Error{ErrorCode::Internal, QStringLiteral("Internal server error"), {}, {}};
 }
 
 QString errorCodeName(ErrorCode code)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -34,6 +35,7 @@ struct Error {
     ErrorCode code = ErrorCode::Internal;
     QString message;
     QList<FieldError> fields;
+    QJsonObject extra; // additional members of the error body, e.g. {"mfa_required": true}
 
     static Error validation(QList<FieldError> fields);
     static Error validation(const QString &field, const QString &message);

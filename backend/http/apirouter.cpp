@@ -8,7 +8,9 @@
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QTcpSocket>
+#include <QThread>
 #include <QUrl>
 
 #include <atomic>
@@ -27,6 +29,8 @@ struct ApiRouter::Compiled {
     BodyKind body;
     Handler handler;
     Bucket bucket;
+    Availability availability;
+    Execution execution;
 };
 
 namespace {
@@ -105,9 +109,15 @@ ApiRouter::ApiRouter(const Config &config, const Clock &clock, QObject *parent)
     , m_clock(clock)
     , m_limiter(clock)
 {
+    m_clockNs.start();
+    m_workers.setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
 }
 
-ApiRouter::~ApiRouter() = default;
+ApiRouter::~ApiRouter()
+{
+    // Workers post their answers back to this object: let them finish first.
+    m_workers.waitForDone();
+}
 
 void ApiRouter::addController(Controller controller)
 {
@@ -117,6 +127,8 @@ void ApiRouter::addController(Controller controller)
         c->auth = AuthSpec::parse(r.auth);
         c->body = r.body;
         c->handler = r.handler;
+        c->availability = r.availability;
+        c->execution = r.execution;
         for (const auto &seg : r.path.split(u'/', Qt::SkipEmptyParts)) {
             if (seg.startsWith(u':')) {
                 c->segments << QString();
@@ -179,41 +191,69 @@ const ApiRouter::Compiled *ApiRouter::match(Method m, const QList<QString> &segm
     return best;
 }
 
-ApiResponse ApiRouter::dispatch(const IncomingRequest &in, QString *requestIdOut)
+ApiRouter::Prepared ApiRouter::prepare(const IncomingRequest &in)
 {
-    QElapsedTimer timer;
-    timer.start();
-    ApiRequest req;
+    Prepared p;
+    p.startedNs = m_clockNs.nsecsElapsed();
+    p.method = in.method;
+    p.path = in.encodedPath;
+    ApiRequest &req = p.request;
     const QByteArray inboundId = headerValue(in.headers, "x-request-id");
     req.requestId = isSafeRequestId(inboundId) ? QString::fromLatin1(inboundId) : nextRequestId();
     req.ip = in.ip;
     req.headers = in.headers;
     req.body = in.body;
     req.query = QUrlQuery(QString::fromUtf8(in.encodedQuery));
-
-    ApiResponse res;
     try {
-        res = route(in, req);
-    } catch (const std::exception &e) {
-        qCCritical(lcRouter).noquote() << "unhandled exception in" << in.method << req.path << "rid" << req.requestId << e.what();
-        res = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+        ApiResponse res = route(in, req, &p.route);
+        if (!p.route)
+            p.answer = std::move(res);
     } catch (...) {
-        qCCritical(lcRouter).noquote() << "unhandled exception in" << in.method << req.path << "rid" << req.requestId;
-        res = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+        qCCritical(lcRouter).noquote() << "unhandled exception while routing" << in.method << "rid" << req.requestId;
+        p.answer = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+        p.route = nullptr;
     }
-    res.headers.append({"X-Request-Id", req.requestId.toLatin1()});
+    return p;
+}
+
+ApiResponse ApiRouter::run(const Prepared &p)
+{
+    if (p.answer)
+        return *p.answer;
+    try {
+        return p.route->handler(p.request);
+    } catch (const std::exception &e) {
+        qCCritical(lcRouter).noquote() << "unhandled exception in" << p.method << p.request.path << "rid" << p.request.requestId
+                                       << e.what();
+    } catch (...) {
+        qCCritical(lcRouter).noquote() << "unhandled exception in" << p.method << p.request.path << "rid" << p.request.requestId;
+    }
+    return ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+}
+
+ApiResponse ApiRouter::finish(const Prepared &p, ApiResponse res)
+{
+    res.headers.append({"X-Request-Id", p.request.requestId.toLatin1()});
     // Only the path is logged: query strings can carry signatures, bodies and headers carry secrets.
-    qCInfo(lcAccess).noquote() << QString::fromLatin1(in.method) << QString::fromUtf8(in.encodedPath) << res.status
-                               << QString::number(double(timer.nsecsElapsed()) / 1e6, 'f', 2) + QStringLiteral("ms")
-                               << QStringLiteral("rid=") + req.requestId;
-    if (requestIdOut)
-        *requestIdOut = req.requestId;
+    qCInfo(lcAccess).noquote() << QString::fromLatin1(p.method) << QString::fromUtf8(p.path) << res.status
+                               << QString::number(double(m_clockNs.nsecsElapsed() - p.startedNs) / 1e6, 'f', 2)
+            + QStringLiteral("ms")
+                               << QStringLiteral("rid=") + p.request.requestId;
     emit requestServed(res.status);
     return res;
 }
 
-ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
+ApiResponse ApiRouter::dispatch(const IncomingRequest &in, QString *requestIdOut)
 {
+    const Prepared p = prepare(in);
+    if (requestIdOut)
+        *requestIdOut = p.request.requestId;
+    return finish(p, run(p));
+}
+
+ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut)
+{
+    *handlerOut = nullptr;
     if (in.body.size() > m_config.bodyLimitBytes)
         return ApiResponse::error(ErrorCode::PayloadTooLarge,
                                   QStringLiteral("Request body exceeds the limit of %1 bytes").arg(m_config.bodyLimitBytes));
@@ -327,13 +367,18 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req)
             return *bad;
     }
 
-    if (!r->auth.isPublic && m_authenticator) {
-        auto caller = m_authenticator->authenticate(req, r->auth);
-        if (!caller)
-            return ApiResponse::error(caller.error());
-        req.caller = *caller;
+    req.actor.ip = req.ip;
+    const bool needsCredentials = !r->auth.isPublic && !r->auth.signature && !r->auth.signedUrl;
+    const bool mayCarryKey = r->auth.isPublic && r->auth.acceptsApiKey();
+    if (m_authenticator && r->availability == Availability::Available && (needsCredentials || mayCarryKey)) {
+        auto actor = m_authenticator->authenticate(req, r->auth, !needsCredentials);
+        if (!actor)
+            return ApiResponse::error(actor.error());
+        req.actor = *actor;
+        req.authenticated = actor->kind != Actor::Kind::System;
     }
-    return r->handler(req);
+    *handlerOut = r;
+    return {};
 }
 
 bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -351,10 +396,40 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         in.headers.append({k.toLower(), v});
     in.body = request.body();
     in.ip = normaliseIp(request.remoteAddress());
-
-    const ApiResponse res = dispatch(in);
-    // One write per answer: the status line, the headers and the body in a single buffer.
     const bool head = request.method() == QHttpServerRequest::Method::Head;
+
+    auto it = m_outgoing.find(socket);
+    if (it == m_outgoing.end()) {
+        it = m_outgoing.insert(socket, Outgoing{});
+        connect(socket, &QObject::destroyed, this, [this, socket] { m_outgoing.remove(socket); });
+    }
+    const quint64 sequence = it->nextSequence++;
+
+    Prepared p = prepare(in);
+    if (p.answer || p.route->execution == Execution::Inline) {
+        respond(socket, sequence, head, finish(p, run(p)));
+        return true;
+    }
+    // Slow handlers run on the worker pool; the answer comes back to this thread, and to this
+    // connection only if it is still open.
+    QPointer<QTcpSocket> guard(socket);
+    m_workers.start([this, p = std::move(p), guard, sequence, head]() mutable {
+        ApiResponse res = run(p);
+        QMetaObject::invokeMethod(
+            this,
+            [this, p = std::move(p), res = std::move(res), guard, sequence, head]() mutable {
+                ApiResponse done = finish(p, std::move(res));
+                if (guard)
+                    respond(guard.data(), sequence, head, done);
+            },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void ApiRouter::respond(QTcpSocket *socket, quint64 sequence, bool head, const ApiResponse &res)
+{
+    // One write per answer: the status line, the headers and the body in a single buffer.
     QByteArray out;
     out.reserve(256 + res.body.size());
     out += "HTTP/1.1 " + QByteArray::number(res.status) + ' ' + reasonPhrase(res.status) + "\r\n";
@@ -368,8 +443,20 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     // A HEAD answer has the headers of the body it leaves out.
     if (!head)
         out += res.body;
-    socket->write(out);
-    return true;
+
+    auto it = m_outgoing.find(socket);
+    if (it == m_outgoing.end())
+        return;
+    if (sequence == it->nextToWrite && it->ready.empty()) {
+        socket->write(out);
+        ++it->nextToWrite;
+        return;
+    }
+    it->ready.emplace(sequence, std::move(out));
+    for (auto r = it->ready.begin(); r != it->ready.end() && r->first == it->nextToWrite; r = it->ready.erase(r)) {
+        socket->write(r->second);
+        ++it->nextToWrite;
+    }
 }
 
 void ApiRouter::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

@@ -6,17 +6,21 @@
 #include "backend/http/route.h"
 
 #include <QAbstractHttpServer>
+#include <QElapsedTimer>
+#include <QThreadPool>
 
+#include <map>
 #include <memory>
 
 namespace kyc::http {
 
-// Establishes the caller for operations that need credentials (identity lands with issue 3).
+// Establishes the caller of an operation from its credentials (Authorization: Bearer, X-API-Key).
 class Authenticator
 {
 public:
     virtual ~Authenticator() = default;
-    [[nodiscard]] virtual Result<Caller> authenticate(const ApiRequest &request, const AuthSpec &auth) = 0;
+    // `optional`: the operation is also public, so no credentials is fine (an anonymous actor).
+    [[nodiscard]] virtual Result<Actor> authenticate(const ApiRequest &request, const AuthSpec &auth, bool optional) = 0;
 };
 
 // A request as it came off the wire, before routing.
@@ -47,7 +51,7 @@ public:
     [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
     [[nodiscard]] RateLimiter &rateLimiter() { return m_limiter; }
 
-    // Routes and answers one request; used by the socket path and directly by tests.
+    // Routes and answers one request on the calling thread; used directly by tests.
     [[nodiscard]] ApiResponse dispatch(const IncomingRequest &in, QString *requestIdOut = nullptr);
 
 signals:
@@ -59,10 +63,23 @@ protected:
 
 private:
     struct Compiled;
+    // A request routed and checked, ready for its handler (or already answered).
+    struct Prepared {
+        std::optional<ApiResponse> answer;
+        const Compiled *route = nullptr;
+        ApiRequest request;
+        qint64 startedNs = 0;
+        QByteArray method;
+        QByteArray path;
+    };
+    Prepared prepare(const IncomingRequest &in);
+    ApiResponse run(const Prepared &p);
+    ApiResponse finish(const Prepared &p, ApiResponse res);
+    void respond(QTcpSocket *socket, quint64 sequence, bool head, const ApiResponse &res);
     enum class Bucket { General, Login, ForgotPassword, Onboarding, Unlimited };
     const Compiled *match(Method m, const QList<QString> &segments, QHash<QString, QString> &params,
                           QList<QByteArray> &allowed) const;
-    ApiResponse route(const IncomingRequest &in, ApiRequest &req);
+    ApiResponse route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut);
 
     Config m_config;
     const Clock &m_clock;
@@ -70,6 +87,15 @@ private:
     Authenticator *m_authenticator = nullptr;
     QList<Controller> m_controllers;
     std::vector<std::unique_ptr<Compiled>> m_routes;
+    QElapsedTimer m_clockNs;
+    QThreadPool m_workers;
+    // Answers leave each connection in request order, even when a later one is ready first.
+    struct Outgoing {
+        quint64 nextSequence = 0;
+        quint64 nextToWrite = 0;
+        std::map<quint64, QByteArray> ready;
+    };
+    QHash<QTcpSocket *, Outgoing> m_outgoing;
 };
 
 } // namespace kyc::http

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backend/core/actor.h"
 #include "backend/core/error.h"
 #include "backend/core/paging.h"
 #include "backend/core/result.h"
@@ -18,18 +19,6 @@ namespace kyc::http {
 enum class Method { Get, Post, Put, Patch, Delete };
 [[nodiscard]] QByteArray methodName(Method m);
 
-// Who called, as established by the router's authenticator (identity lands with issue 3).
-struct Caller {
-    enum class Kind { Anonymous, User, ApiKey, Signature, SignedUrl };
-    Kind kind = Kind::Anonymous;
-    QString firmId;
-    QString userId;
-    QString apiKeyId;
-    QString role;
-    QStringList scopes;
-    bool platformAdmin = false;
-};
-
 struct ApiRequest {
     Method method = Method::Get;
     QString path; // decoded path below /api/v1
@@ -40,7 +29,8 @@ struct ApiRequest {
     QJsonObject json; // parsed body for JSON routes
     QString ip; // normalised peer address
     QString requestId;
-    Caller caller;
+    Actor actor; // who called, as established by the router's authenticator
+    bool authenticated = false;
 
     [[nodiscard]] QByteArray header(QByteArrayView lowerName) const;
     [[nodiscard]] QString queryValue(const QString &name) const;

@@ -71,6 +71,8 @@ QJsonObject errorBody(const Error &e)
         o.insert(QStringLiteral("message"), e.message);
     }
     o.insert(QStringLiteral("error"), QString::fromLatin1(reasonPhrase(status)));
+    for (auto it = e.extra.begin(); it != e.extra.end(); ++it)
+        o.insert(it.key(), it.value());
     return o;
 }
 

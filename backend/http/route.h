@@ -25,6 +25,10 @@ enum class BodyKind { None, Json, JsonOrMultipart, Raw };
 // Pending: routed and documented, answering 501 until its capability lands.
 enum class Availability { Available, Pending };
 
+// Worker: the handler runs on the router's worker pool (password hashing and other slow work),
+// so the server thread keeps answering other requests meanwhile.
+enum class Execution { Inline, Worker };
+
 // One row of a controller's route table.
 struct Route {
     Method method = Method::Get;
@@ -33,6 +37,7 @@ struct Route {
     Handler handler;
     BodyKind body = BodyKind::None;
     Availability availability = Availability::Available;
+    Execution execution = Execution::Inline;
 };
 
 struct Controller {

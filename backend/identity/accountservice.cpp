@@ -1,0 +1,723 @@
+#include "backend/identity/accountservice.h"
+
+#include "backend/core/ids.h"
+#include "backend/core/json.h"
+#include "backend/core/validation.h"
+#include "backend/identity/permissions.h"
+#include "backend/security/password.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+namespace kyc::identity {
+
+namespace {
+
+bool isCountry(const QString &c)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Z]{2}$"));
+    return re.match(c).hasMatch();
+}
+
+QString text(const QJsonObject &o)
+{
+    return o.isEmpty() ? QString() : QString::fromUtf8(json::compact(o));
+}
+
+Invitation readInvitation(const QSqlQuery &q, const QString &now)
+{
+    Invitation i;
+    i.id = q.value(0).toString();
+    i.email = q.value(1).toString();
+    i.name = q.value(2).toString();
+    parseRole(q.value(3).toString(), &i.role);
+    i.invitedBy = q.value(4).toString();
+    i.createdAt = q.value(5).toString();
+    i.expiresAt = q.value(6).toString();
+    i.status = !q.value(7).isNull() ? QStringLiteral("accepted")
+        : !q.value(8).isNull()      ? QStringLiteral("revoked")
+        : i.expiresAt <= now        ? QStringLiteral("expired")
+                                    : QStringLiteral("pending");
+    return i;
+}
+
+} // namespace
+
+AccountService::AccountService(IdentityContext &ctx, AuthService &auth)
+    : m_ctx(ctx)
+    , m_auth(auth)
+{
+}
+
+Result<std::pair<Firm, User>> AccountService::createFirm(const RegisterFirmInput &in, bool isOperator)
+{
+    const QString email = in.adminEmail.trimmed().toLower();
+    QList<FieldError> errors;
+    if (in.firmName.trimmed().isEmpty() || in.firmName.size() > 200)
+        errors << FieldError{QStringLiteral("firm_name"), QStringLiteral("firm_name must be 1 to 200 characters long")};
+    if (!isCountry(in.country))
+        errors << FieldError{QStringLiteral("country"), QStringLiteral("country must be an ISO 3166-1 alpha-2 code such as GB")};
+    if (in.registrationNumber.size() > 64)
+        errors << FieldError{QStringLiteral("registration_number"),
+                             QStringLiteral("registration_number must be at most 64 characters long")};
+    if (!isValidEmail(email))
+        errors << FieldError{QStringLiteral("admin_email"), QStringLiteral("admin_email must be a valid email")};
+    if (auto p = passwordProblem(in.adminPassword, email))
+        errors << FieldError{QStringLiteral("admin_password"),
+                             QString(*p).replace(QStringLiteral("password"), QStringLiteral("admin_password"))};
+    if (in.adminName.trimmed().isEmpty() || in.adminName.size() > 200)
+        errors << FieldError{QStringLiteral("admin_name"), QStringLiteral("admin_name must be 1 to 200 characters long")};
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    auto hash = crypto::hashPassword(in.adminPassword);
+    if (!hash)
+        return fail(hash.error());
+
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery dup(m_ctx.db.connection());
+    dup.prepare(QStringLiteral("SELECT (SELECT COUNT(*) FROM users WHERE email = ?), "
+                               "(SELECT COUNT(*) FROM firms WHERE (name_key = ? AND country = ?) OR "
+                               "(registration_number IS NOT NULL AND registration_number = ? AND country = ?))"));
+    dup.addBindValue(email);
+    dup.addBindValue(in.firmName.trimmed().toLower());
+    dup.addBindValue(in.country);
+    dup.addBindValue(in.registrationNumber.trimmed());
+    dup.addBindValue(in.country);
+    if (auto s = storage::exec(dup); !s || !dup.next())
+        return fail(Error::internal(QStringLiteral("duplicate check failed")));
+    if (dup.value(0).toInt() > 0)
+        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
+    if (dup.value(1).toInt() > 0)
+        return fail(ErrorCode::Conflict,
+                    QStringLiteral("A firm with this name or registration number is already registered in this country"));
+    dup.finish();
+
+    Firm f;
+    f.id = newId();
+    f.name = in.firmName.trimmed();
+    f.country = in.country;
+    f.registrationNumber = in.registrationNumber.trimmed();
+    f.createdAt = f.updatedAt = m_ctx.now();
+    QSqlQuery fi(m_ctx.db.connection());
+    fi.prepare(
+        QStringLiteral("INSERT INTO firms (id, name, name_key, country, registration_number, settings, is_operator, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    fi.addBindValue(f.id);
+    fi.addBindValue(f.name);
+    fi.addBindValue(f.name.toLower());
+    fi.addBindValue(f.country);
+    fi.addBindValue(nullIfEmpty(f.registrationNumber));
+    fi.addBindValue(text(f.settings.toJson()));
+    fi.addBindValue(isOperator ? 1 : 0);
+    fi.addBindValue(f.createdAt);
+    fi.addBindValue(f.updatedAt);
+    if (auto s = storage::exec(fi); !s)
+        return fail(s.error());
+
+    User u;
+    u.id = newId();
+    u.firmId = f.id;
+    u.email = email;
+    u.name = in.adminName.trimmed();
+    u.role = Role::Owner;
+    u.status = QStringLiteral("active");
+    u.createdAt = u.updatedAt = m_ctx.now();
+    QSqlQuery ui(m_ctx.db.connection());
+    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
+                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
+        ui.addBindValue(v);
+    if (auto s = storage::exec(ui); !s)
+        return fail(s.error());
+    Actor actor;
+    actor.kind = Actor::Kind::User;
+    actor.firmId = f.id;
+    actor.userId = u.id;
+    actor.role = Role::Owner;
+    actor.ip = in.ip;
+    if (auto s = m_ctx.record(
+            actor, QStringLiteral("firm.registered"), QStringLiteral("firm"), f.id,
+            {{QStringLiteral("name"), f.name}, {QStringLiteral("country"), f.country}, {QStringLiteral("owner"), u.email}});
+        !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return std::pair{f, u};
+}
+
+Result<std::pair<Firm, SignIn>> AccountService::registerFirm(const RegisterFirmInput &in)
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    auto created = createFirm(in);
+    if (!created)
+        return fail(created.error());
+    auto signIn = m_auth.openSession(created->second, in.ip, QString());
+    if (!signIn)
+        return fail(signIn.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return std::pair{created->first, *signIn};
+}
+
+Result<User> AccountService::createUser(const Actor &actor, const QString &emailIn, const QString &name, Role role,
+                                        const QString &password)
+{
+    if (auto s = require(actor, Permission::UsersManage); !s)
+        return fail(s.error());
+    if (role == Role::Owner && !actor.atLeast(Role::Owner) && actor.kind != Actor::Kind::System)
+        return fail(ErrorCode::Forbidden, QStringLiteral("Only an owner can make an owner"));
+    const QString email = emailIn.trimmed().toLower();
+    QList<FieldError> errors;
+    if (!isValidEmail(email))
+        errors << FieldError{QStringLiteral("email"), QStringLiteral("email must be a valid email")};
+    if (name.trimmed().isEmpty() || name.size() > 200)
+        errors << FieldError{QStringLiteral("name"), QStringLiteral("name must be 1 to 200 characters long")};
+    if (auto p = passwordProblem(password, email))
+        errors << FieldError{QStringLiteral("password"), *p};
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    auto hash = crypto::hashPassword(password);
+    if (!hash)
+        return fail(hash.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery dup(m_ctx.db.connection());
+    dup.prepare(QStringLiteral("SELECT 1 FROM users WHERE email = ?"));
+    dup.addBindValue(email);
+    if (auto s = storage::exec(dup); !s)
+        return fail(s.error());
+    if (dup.next())
+        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
+    User u;
+    u.id = newId();
+    u.firmId = actor.firmId;
+    u.email = email;
+    u.name = name.trimmed();
+    u.role = role;
+    u.status = QStringLiteral("active");
+    u.createdAt = u.updatedAt = m_ctx.now();
+    QSqlQuery ui(m_ctx.db.connection());
+    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
+                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
+        ui.addBindValue(v);
+    if (auto s = storage::exec(ui); !s)
+        return fail(s.error());
+    if (auto s = m_ctx.record(actor, QStringLiteral("user.created"), QStringLiteral("user"), u.id,
+                              {{QStringLiteral("email"), u.email}, {QStringLiteral("role"), roleName(role)}});
+        !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return u;
+}
+
+Result<Firm> AccountService::currentFirm(const Actor &actor)
+{
+    if (auto s = requireOrScope(actor, Permission::FirmRead, QString()); !s && actor.kind != Actor::Kind::ApiKey)
+        return fail(s.error());
+    return AuthService::loadFirm(m_ctx.db, actor.firmId);
+}
+
+Result<Firm> AccountService::updateFirm(const Actor &actor, const QJsonObject &patch)
+{
+    if (auto s = require(actor, Permission::FirmUpdate); !s)
+        return fail(s.error());
+    Validator v(patch);
+    v.only({QStringLiteral("name"), QStringLiteral("address"), QStringLiteral("contact"), QStringLiteral("logo_storage_key"),
+            QStringLiteral("logo")});
+    const auto name = v.string(QStringLiteral("name"), false, 1, 200);
+    auto objectField = [&](const QString &field, const QStringList &keys) -> std::optional<QJsonObject> {
+        if (!patch.contains(field))
+            return std::nullopt;
+        const QJsonValue val = patch.value(field);
+        if (!val.isObject()) {
+            v.add(field, QStringLiteral("%1 must be an object").arg(field));
+            return std::nullopt;
+        }
+        const QJsonObject o = val.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (!keys.contains(it.key()) || !it.value().isString() || it.value().toString().size() > 200)
+                v.add(field,
+                      QStringLiteral("%1.%2 is not allowed or not a string of at most 200 characters").arg(field, it.key()));
+        }
+        return o;
+    };
+    const auto address = objectField(QStringLiteral("address"),
+                                     {QStringLiteral("line1"), QStringLiteral("line2"), QStringLiteral("city"),
+                                      QStringLiteral("postal_code"), QStringLiteral("region"), QStringLiteral("country")});
+    const auto contact
+        = objectField(QStringLiteral("contact"),
+                      {QStringLiteral("email"), QStringLiteral("phone"), QStringLiteral("name"), QStringLiteral("website")});
+    std::optional<QString> logo = v.string(QStringLiteral("logo_storage_key"), false, 1, 255);
+    if (!logo)
+        logo = v.string(QStringLiteral("logo"), false, 1, 255);
+    if (!v.ok())
+        return fail(v.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    auto before = AuthService::loadFirm(m_ctx.db, actor.firmId);
+    if (!before)
+        return fail(before.error());
+    Firm f = *before;
+    if (name)
+        f.name = *name;
+    if (address)
+        f.address = *address;
+    if (contact)
+        f.contact = *contact;
+    if (logo)
+        f.logoStorageKey = *logo;
+    f.updatedAt = m_ctx.now();
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(
+        QStringLiteral("UPDATE firms SET name = ?, name_key = ?, address = ?, contact = ?, logo_storage_key = ?, updated_at = ? "
+                       "WHERE id = ?"));
+    for (const QVariant &val :
+         {QVariant(f.name), QVariant(f.name.toLower()), nullIfEmpty(text(f.address)), nullIfEmpty(text(f.contact)),
+          nullIfEmpty(f.logoStorageKey), QVariant(f.updatedAt), QVariant(f.id)})
+        u.addBindValue(val);
+    if (auto s = storage::exec(u); !s)
+        return fail(Error::make(ErrorCode::Conflict, QStringLiteral("Another firm in this country already has that name")));
+    if (auto s = m_ctx.record(actor, QStringLiteral("firm.updated"), QStringLiteral("firm"), f.id,
+                              {{QStringLiteral("changed"), QJsonArray::fromStringList(patch.keys())},
+                               {QStringLiteral("before_name"), before->name},
+                               {QStringLiteral("after_name"), f.name}});
+        !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return f;
+}
+
+Result<FirmSettings> AccountService::settings(const Actor &actor)
+{
+    if (auto s = require(actor, Permission::SettingsRead); !s)
+        return fail(s.error());
+    auto f = AuthService::loadFirm(m_ctx.db, actor.firmId);
+    if (!f)
+        return fail(f.error());
+    return f->settings;
+}
+
+Result<FirmSettings> AccountService::updateSettings(const Actor &actor, const QJsonObject &patch)
+{
+    if (auto s = require(actor, Permission::SettingsUpdate); !s)
+        return fail(s.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    auto f = AuthService::loadFirm(m_ctx.db, actor.firmId);
+    if (!f)
+        return fail(f.error());
+    auto next = f->settings.patched(patch);
+    if (!next)
+        return fail(next.error());
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(QStringLiteral("UPDATE firms SET settings = ?, updated_at = ? WHERE id = ?"));
+    u.addBindValue(text(next->toJson()));
+    u.addBindValue(m_ctx.now());
+    u.addBindValue(actor.firmId);
+    if (auto s = storage::exec(u); !s)
+        return fail(s.error());
+    if (auto s = m_ctx.record(actor, QStringLiteral("firm.settings_updated"), QStringLiteral("firm"), actor.firmId,
+                              {{QStringLiteral("before"), f->settings.toJson()}, {QStringLiteral("after"), next->toJson()}});
+        !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return *next;
+}
+
+Result<Page<User>> AccountService::users(const Actor &actor, const UserFilter &filter, const PageRequest &page)
+{
+    if (auto s = require(actor, Permission::UsersRead); !s)
+        return fail(s.error());
+    QString where = QStringLiteral(" WHERE firm_id = ?");
+    QVariantList binds{actor.firmId};
+    if (!filter.role.isEmpty()) {
+        where += QStringLiteral(" AND role = ?");
+        binds << filter.role;
+    }
+    if (!filter.status.isEmpty()) {
+        where += QStringLiteral(" AND status = ?");
+        binds << filter.status;
+    }
+    QSqlQuery c(m_ctx.db.connection());
+    c.prepare(QStringLiteral("SELECT COUNT(*) FROM users") + where);
+    for (const auto &b : binds)
+        c.addBindValue(b);
+    if (auto s = storage::exec(c); !s || !c.next())
+        return fail(Error::internal(QStringLiteral("count failed")));
+    Page<User> out;
+    out.request = page;
+    out.total = c.value(0).toLongLong();
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT %1 FROM users").arg(QLatin1String(kUserColumns)) + where
+              + QStringLiteral(" ORDER BY created_at, id LIMIT ? OFFSET ?"));
+    for (const auto &b : binds)
+        q.addBindValue(b);
+    q.addBindValue(page.limit);
+    q.addBindValue(page.offset());
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    while (q.next())
+        out.items << readUser(q);
+    return out;
+}
+
+Result<User> AccountService::user(const Actor &actor, const QString &userId)
+{
+    const bool self = actor.isUser() && actor.userId == userId;
+    if (!self) {
+        if (auto s = require(actor, Permission::UsersRead); !s)
+            return fail(s.error());
+    }
+    return loadUser(m_ctx.db, actor.firmId, userId);
+}
+
+Result<int> AccountService::activeOwners(const QString &firmId)
+{
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM users WHERE firm_id = ? AND role = 'owner' AND status = 'active'"));
+    q.addBindValue(firmId);
+    if (auto s = storage::exec(q); !s || !q.next())
+        return fail(Error::internal(QStringLiteral("owner count failed")));
+    return q.value(0).toInt();
+}
+
+Result<User> AccountService::updateUser(const Actor &actor, const QString &userId, const UserPatch &patch)
+{
+    if (auto s = require(actor, Permission::UsersManage); !s)
+        return fail(s.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    auto before = loadUser(m_ctx.db, actor.firmId, userId);
+    if (!before)
+        return fail(before.error());
+    const bool callerIsOwner = actor.kind == Actor::Kind::System || actor.atLeast(Role::Owner);
+    // Owners are managed by owners only: promoting to, demoting from, or deactivating an owner.
+    if ((before->role == Role::Owner || (patch.role && *patch.role == Role::Owner)) && !callerIsOwner
+        && (patch.role || patch.status))
+        return fail(ErrorCode::Forbidden, QStringLiteral("Only an owner can make, demote or deactivate an owner"));
+    User after = *before;
+    if (patch.name)
+        after.name = *patch.name;
+    if (patch.role)
+        after.role = *patch.role;
+    if (patch.status)
+        after.status = *patch.status;
+    const bool losesOwner = before->role == Role::Owner && before->status == QStringLiteral("active")
+        && (after.role != Role::Owner || after.status != QStringLiteral("active"));
+    if (losesOwner) {
+        auto owners = activeOwners(actor.firmId);
+        if (!owners)
+            return fail(owners.error());
+        if (*owners <= 1)
+            return fail(ErrorCode::BusinessRule, QStringLiteral("The last owner can be neither demoted nor deactivated"));
+    }
+    after.updatedAt = m_ctx.now();
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(QStringLiteral("UPDATE users SET name = ?, role = ?, status = ?, updated_at = ? WHERE id = ? AND firm_id = ?"));
+    for (const QVariant &v : {QVariant(after.name), QVariant(roleName(after.role)), QVariant(after.status),
+                              QVariant(after.updatedAt), QVariant(userId), QVariant(actor.firmId)})
+        u.addBindValue(v);
+    if (auto s = storage::exec(u); !s)
+        return fail(s.error());
+    if (before->status == QStringLiteral("active") && after.status == QStringLiteral("deactivated")) {
+        if (auto s = m_auth.revokeAllSessions(userId, QStringLiteral("deactivated")); !s)
+            return fail(s.error());
+    }
+    QJsonObject details;
+    if (after.name != before->name)
+        details.insert(QStringLiteral("name"),
+                       QJsonObject{{QStringLiteral("before"), before->name}, {QStringLiteral("after"), after.name}});
+    if (after.role != before->role)
+        details.insert(
+            QStringLiteral("role"),
+            QJsonObject{{QStringLiteral("before"), roleName(before->role)}, {QStringLiteral("after"), roleName(after.role)}});
+    if (after.status != before->status)
+        details.insert(QStringLiteral("status"),
+                       QJsonObject{{QStringLiteral("before"), before->status}, {QStringLiteral("after"), after.status}});
+    const QString action = after.status != before->status
+        ? (after.status == QStringLiteral("active") ? QStringLiteral("user.reactivated") : QStringLiteral("user.deactivated"))
+        : after.role != before->role ? QStringLiteral("user.role_changed")
+                                     : QStringLiteral("user.updated");
+    if (auto s = m_ctx.record(actor, action, QStringLiteral("user"), userId, details); !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    m_ctx.sessions.invalidateUser(userId);
+    return after;
+}
+
+Result<Invitation> AccountService::invite(const Actor &actor, const InviteInput &in)
+{
+    if (auto s = require(actor, Permission::UsersManage); !s)
+        return fail(s.error());
+    if (in.role == Role::Owner && !(actor.kind == Actor::Kind::System || actor.atLeast(Role::Owner)))
+        return fail(ErrorCode::Forbidden, QStringLiteral("Only an owner may invite an owner"));
+    const QString email = in.email.trimmed().toLower();
+    auto token = newSecretToken();
+    if (!token)
+        return fail(token.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery dup(m_ctx.db.connection());
+    dup.prepare(
+        QStringLiteral("SELECT (SELECT COUNT(*) FROM users WHERE email = ?), (SELECT COUNT(*) FROM invitations WHERE firm_id = ? "
+                       "AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?)"));
+    dup.addBindValue(email);
+    dup.addBindValue(actor.firmId);
+    dup.addBindValue(email);
+    dup.addBindValue(m_ctx.now());
+    if (auto s = storage::exec(dup); !s || !dup.next())
+        return fail(Error::internal(QStringLiteral("duplicate check failed")));
+    if (dup.value(0).toInt() > 0)
+        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
+    if (dup.value(1).toInt() > 0)
+        return fail(ErrorCode::Conflict, QStringLiteral("A pending invitation for this email already exists"));
+    dup.finish();
+    Invitation i;
+    i.id = newId();
+    i.email = email;
+    i.name = in.name.trimmed();
+    i.role = in.role;
+    i.invitedBy = actor.userId;
+    i.createdAt = m_ctx.now();
+    i.expiresAt = m_ctx.inSeconds(kInvitationSeconds);
+    i.status = QStringLiteral("pending");
+    QSqlQuery ins(m_ctx.db.connection());
+    ins.prepare(
+        QStringLiteral("INSERT INTO invitations (id, firm_id, email, name, role, token_hash, invited_by, created_at, expires_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v :
+         {QVariant(i.id), QVariant(actor.firmId), QVariant(i.email), QVariant(i.name), QVariant(roleName(i.role)),
+          QVariant(tokenHash(*token)), QVariant(actor.actorId()), QVariant(i.createdAt), QVariant(i.expiresAt)})
+        ins.addBindValue(v);
+    if (auto s = storage::exec(ins); !s)
+        return fail(s.error());
+    auto firm = AuthService::loadFirm(m_ctx.db, actor.firmId);
+    const QString body = QStringLiteral("Hello %1,\n\nyou have been invited to join %2 on KYConnect as %3.\n"
+                                        "Accept within 72 hours with this single-use token:\n\n    %4\n\n"
+                                        "POST /api/v1/users/invitations/accept {\"token\": \"…\", \"password\": \"…\"}\n")
+                             .arg(i.name, firm ? firm->name : QString(), roleName(i.role), *token);
+    if (auto s = m_ctx.outbox.queue(actor.firmId, i.email, QStringLiteral("You are invited to KYConnect"), body,
+                                    QStringLiteral("invitation"));
+        !s)
+        return fail(s.error());
+    if (auto s = m_ctx.record(actor, QStringLiteral("user.invited"), QStringLiteral("invitation"), i.id,
+                              {{QStringLiteral("email"), i.email}, {QStringLiteral("role"), roleName(i.role)}});
+        !s)
+        return fail(s.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    m_ctx.outbox.flush();
+    return i;
+}
+
+Result<Page<Invitation>> AccountService::invitations(const Actor &actor, const PageRequest &page)
+{
+    if (auto s = require(actor, Permission::UsersRead); !s)
+        return fail(s.error());
+    const QString where
+        = QStringLiteral(" FROM invitations WHERE firm_id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?");
+    QSqlQuery c(m_ctx.db.connection());
+    c.prepare(QStringLiteral("SELECT COUNT(*)") + where);
+    c.addBindValue(actor.firmId);
+    c.addBindValue(m_ctx.now());
+    if (auto s = storage::exec(c); !s || !c.next())
+        return fail(Error::internal(QStringLiteral("count failed")));
+    Page<Invitation> out;
+    out.request = page;
+    out.total = c.value(0).toLongLong();
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT id, email, name, role, invited_by, created_at, expires_at, accepted_at, revoked_at") + where
+              + QStringLiteral(" ORDER BY created_at DESC LIMIT ? OFFSET ?"));
+    q.addBindValue(actor.firmId);
+    q.addBindValue(m_ctx.now());
+    q.addBindValue(page.limit);
+    q.addBindValue(page.offset());
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    while (q.next())
+        out.items << readInvitation(q, m_ctx.now());
+    return out;
+}
+
+Status AccountService::revokeInvitation(const Actor &actor, const QString &invitationId)
+{
+    if (auto s = require(actor, Permission::UsersManage); !s)
+        return s;
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(QStringLiteral(
+        "UPDATE invitations SET revoked_at = ? WHERE id = ? AND firm_id = ? AND accepted_at IS NULL AND revoked_at IS NULL"));
+    u.addBindValue(m_ctx.now());
+    u.addBindValue(invitationId);
+    u.addBindValue(actor.firmId);
+    if (auto s = storage::exec(u); !s)
+        return s;
+    if (u.numRowsAffected() != 1)
+        return fail(ErrorCode::NotFound, QStringLiteral("Invitation not found"));
+    if (auto s = m_ctx.record(actor, QStringLiteral("user.invitation_revoked"), QStringLiteral("invitation"), invitationId); !s)
+        return s;
+    return tx.commit();
+}
+
+Result<SignIn> AccountService::acceptInvitation(const QString &token, const QString &password, const QString &nameIn,
+                                                const QString &ip)
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral(
+        "SELECT id, firm_id, email, name, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = ?"));
+    q.addBindValue(tokenHash(token));
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next() || !q.value(6).isNull() || !q.value(7).isNull() || q.value(5).toString() <= m_ctx.now())
+        return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid or expired invitation token"));
+    const QString invitationId = q.value(0).toString(), firmId = q.value(1).toString(), email = q.value(2).toString();
+    const QString name = nameIn.trimmed().isEmpty() ? q.value(3).toString() : nameIn.trimmed();
+    Role role = Role::Viewer;
+    parseRole(q.value(4).toString(), &role);
+    q.finish();
+    if (auto p = passwordProblem(password, email))
+        return fail(Error::validation(QStringLiteral("password"), *p));
+    auto hash = crypto::hashPassword(password);
+    if (!hash)
+        return fail(hash.error());
+    QSqlQuery dup(m_ctx.db.connection());
+    dup.prepare(QStringLiteral("SELECT 1 FROM users WHERE email = ?"));
+    dup.addBindValue(email);
+    if (auto s = storage::exec(dup); !s)
+        return fail(s.error());
+    if (dup.next())
+        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
+    User u;
+    u.id = newId();
+    u.firmId = firmId;
+    u.email = email;
+    u.name = name;
+    u.role = role;
+    u.status = QStringLiteral("active");
+    u.createdAt = u.updatedAt = m_ctx.now();
+    QSqlQuery ui(m_ctx.db.connection());
+    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
+                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
+        ui.addBindValue(v);
+    if (auto s = storage::exec(ui); !s)
+        return fail(s.error());
+    QSqlQuery acc(m_ctx.db.connection());
+    acc.prepare(QStringLiteral("UPDATE invitations SET accepted_at = ? WHERE id = ?"));
+    acc.addBindValue(m_ctx.now());
+    acc.addBindValue(invitationId);
+    if (auto s = storage::exec(acc); !s)
+        return fail(s.error());
+    Actor actor;
+    actor.kind = Actor::Kind::User;
+    actor.firmId = firmId;
+    actor.userId = u.id;
+    actor.role = role;
+    actor.ip = ip;
+    if (auto s = m_ctx.record(actor, QStringLiteral("user.invitation_accepted"), QStringLiteral("user"), u.id,
+                              {{QStringLiteral("invitation_id"), invitationId}, {QStringLiteral("role"), roleName(role)}});
+        !s)
+        return fail(s.error());
+    auto signIn = m_auth.openSession(u, ip, QString());
+    if (!signIn)
+        return fail(signIn.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return signIn;
+}
+
+Status AccountService::setPlatformAdmin(const QString &email, bool on)
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(
+        QStringLiteral("SELECT u.id, u.firm_id, f.is_operator FROM users u JOIN firms f ON f.id = u.firm_id WHERE u.email = ?"));
+    q.addBindValue(email.trimmed().toLower());
+    if (auto s = storage::exec(q); !s)
+        return s;
+    if (!q.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("No user with that email"));
+    const QString userId = q.value(0).toString(), firmId = q.value(1).toString();
+    if (on && !q.value(2).toBool())
+        return fail(
+            ErrorCode::BusinessRule,
+            QStringLiteral("Platform admins must belong to the operator firm (create it with admin create-firm --operator)"));
+    q.finish();
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(QStringLiteral("UPDATE users SET platform_admin = ?, updated_at = ? WHERE id = ?"));
+    u.addBindValue(on ? 1 : 0);
+    u.addBindValue(m_ctx.now());
+    u.addBindValue(userId);
+    if (auto s = storage::exec(u); !s)
+        return s;
+    if (auto s = m_ctx.record(Actor::system(firmId),
+                              on ? QStringLiteral("user.platform_admin_granted") : QStringLiteral("user.platform_admin_revoked"),
+                              QStringLiteral("user"), userId);
+        !s)
+        return s;
+    if (auto s = tx.commit(); !s)
+        return s;
+    m_ctx.sessions.invalidateUser(userId);
+    return {};
+}
+
+Status AccountService::resetMfa(const QString &email)
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT id, firm_id FROM users WHERE email = ?"));
+    q.addBindValue(email.trimmed().toLower());
+    if (auto s = storage::exec(q); !s)
+        return s;
+    if (!q.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("No user with that email"));
+    const QString userId = q.value(0).toString(), firmId = q.value(1).toString();
+    q.finish();
+    QSqlQuery u(m_ctx.db.connection());
+    u.prepare(
+        QStringLiteral("UPDATE users SET mfa_enabled = 0, mfa_secret = NULL, mfa_pending_secret = NULL, mfa_last_step = NULL, "
+                       "updated_at = ? WHERE id = ?"));
+    u.addBindValue(m_ctx.now());
+    u.addBindValue(userId);
+    if (auto s = storage::exec(u); !s)
+        return s;
+    QSqlQuery d(m_ctx.db.connection());
+    d.prepare(QStringLiteral("DELETE FROM recovery_codes WHERE user_id = ?"));
+    d.addBindValue(userId);
+    if (auto s = storage::exec(d); !s)
+        return s;
+    if (auto s = m_auth.revokeAllSessions(userId, QStringLiteral("mfa_reset")); !s)
+        return s;
+    if (auto s = m_ctx.record(Actor::system(firmId), QStringLiteral("user.mfa_reset"), QStringLiteral("user"), userId); !s)
+        return s;
+    return tx.commit();
+}
+
+} // namespace kyc::identity

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "backend/core/paging.h"
+#include "backend/identity/authservice.h"
+
+namespace kyc::identity {
+
+struct RegisterFirmInput {
+    QString firmName;
+    QString country;
+    QString registrationNumber;
+    QString adminEmail;
+    QString adminPassword;
+    QString adminName;
+    QString ip;
+};
+
+struct UserFilter {
+    QString role;
+    QString status;
+};
+
+struct UserPatch {
+    std::optional<QString> name;
+    std::optional<Role> role;
+    std::optional<QString> status;
+};
+
+struct InviteInput {
+    QString email;
+    QString name;
+    Role role = Role::Viewer;
+};
+
+// Firms, their settings, team members and invitations (operations 17–35 but API keys).
+class AccountService final
+{
+public:
+    AccountService(IdentityContext &ctx, AuthService &auth);
+
+    [[nodiscard]] Result<std::pair<Firm, SignIn>> registerFirm(const RegisterFirmInput &in);
+    // For operators (admin CLI, demo data): a firm and its owner without signing in.
+    [[nodiscard]] Result<std::pair<Firm, User>> createFirm(const RegisterFirmInput &in, bool isOperator = false);
+    [[nodiscard]] Result<User> createUser(const Actor &actor, const QString &email, const QString &name, Role role,
+                                          const QString &password);
+    [[nodiscard]] Result<Firm> currentFirm(const Actor &actor);
+    [[nodiscard]] Result<Firm> updateFirm(const Actor &actor, const QJsonObject &patch);
+    [[nodiscard]] Result<FirmSettings> settings(const Actor &actor);
+    [[nodiscard]] Result<FirmSettings> updateSettings(const Actor &actor, const QJsonObject &patch);
+
+    [[nodiscard]] Result<Page<User>> users(const Actor &actor, const UserFilter &filter, const PageRequest &page);
+    [[nodiscard]] Result<User> user(const Actor &actor, const QString &userId);
+    [[nodiscard]] Result<User> updateUser(const Actor &actor, const QString &userId, const UserPatch &patch);
+
+    [[nodiscard]] Result<Invitation> invite(const Actor &actor, const InviteInput &in);
+    [[nodiscard]] Result<Page<Invitation>> invitations(const Actor &actor, const PageRequest &page);
+    [[nodiscard]] Status revokeInvitation(const Actor &actor, const QString &invitationId);
+    [[nodiscard]] Result<SignIn> acceptInvitation(const QString &token, const QString &password, const QString &name,
+                                                  const QString &ip);
+
+    [[nodiscard]] Status setPlatformAdmin(const QString &email, bool on);
+    [[nodiscard]] Status resetMfa(const QString &email);
+
+    static constexpr qint64 kInvitationSeconds = 72 * 3600;
+
+private:
+    Result<int> activeOwners(const QString &firmId);
+
+    IdentityContext &m_ctx;
+    AuthService &m_auth;
+};
+
+} // namespace kyc::identity

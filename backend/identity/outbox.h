@@ -1,0 +1,42 @@
+#pragma once
+
+#include "backend/core/clock.h"
+#include "backend/core/result.h"
+#include "backend/storage/database.h"
+
+#include <QThreadPool>
+
+#include <memory>
+
+namespace kyc::mail {
+struct SmtpConfig;
+}
+
+namespace kyc::identity {
+
+// Outgoing mail: a row in mail_outbox written in the caller's transaction, then, once committed,
+// an .eml file in <data dir>/outbox/ and, where SMTP is configured, delivery on a worker thread.
+class Outbox final
+{
+public:
+    Outbox(storage::Database &db, const Clock &clock, QString dataDir, std::unique_ptr<mail::SmtpConfig> smtp,
+           QString from = QStringLiteral("KYConnect <no-reply@kyconnect.local>"));
+    ~Outbox();
+
+    [[nodiscard]] Status queue(const QString &firmId, const QString &to, const QString &subject, const QString &body,
+                               const QString &kind);
+    // Writes the .eml files of queued mail and starts SMTP delivery; call after the commit.
+    void flush();
+    [[nodiscard]] QString directory() const { return m_dir; }
+    void waitForDelivery();
+
+private:
+    storage::Database &m_db;
+    const Clock &m_clock;
+    QString m_dir;
+    std::unique_ptr<mail::SmtpConfig> m_smtp;
+    QString m_from;
+    QThreadPool m_senders;
+};
+
+} // namespace kyc::identity
