@@ -39,7 +39,7 @@ QJsonObject apiDocument()
 {
     SystemClock clock;
     http::ApiRouter router(Config{}, clock);
-    for (auto &c : http::makeAllControllers(http::HealthDeps{version(), [] { return qint64(0); }, {}, &router}))
+    for (auto &c : http::makeAllControllers(http::HealthDeps{version(), [] { return qint64(0); }, {}, &router}, nullptr))
         router.addController(std::move(c));
     return http::buildOpenApi(router.controllers(), http::operationDocs(), version());
 }

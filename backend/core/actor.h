@@ -11,8 +11,8 @@ enum class Role { Viewer = 1, Analyst, ComplianceOfficer, Admin, Owner };
 // Who is calling a service: a signed-in user, an API key, or the system itself. Every service
 // call takes one and checks its permission with it, so the GUI and the API obey the same rules.
 struct Actor {
-    enum class Kind { User, ApiKey, System };
-    Kind kind = Kind::System;
+    enum class Kind { Anonymous, User, ApiKey, System };
+    Kind kind = Kind::Anonymous;
     QString firmId;
     QString userId; // the user, or the key's creator for API keys
     QString apiKeyId;

@@ -47,7 +47,7 @@ public:
     ~ApiRouter() override;
 
     void addController(Controller controller);
-    void setAuthenticator(Authenticator *authenticator) { m_authenticator = authenticator; }
+    void setAuthenticator(std::unique_ptr<Authenticator> authenticator) { m_authenticator = std::move(authenticator); }
     [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
     [[nodiscard]] RateLimiter &rateLimiter() { return m_limiter; }
 
@@ -84,7 +84,7 @@ private:
     Config m_config;
     const Clock &m_clock;
     RateLimiter m_limiter;
-    Authenticator *m_authenticator = nullptr;
+    std::unique_ptr<Authenticator> m_authenticator;
     QList<Controller> m_controllers;
     std::vector<std::unique_ptr<Compiled>> m_routes;
     QElapsedTimer m_clockNs;

@@ -2,6 +2,7 @@
 
 #include "backend/core/version.h"
 #include "backend/http/apirouter.h"
+#include "backend/http/backendauthenticator.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/guardedtcpserver.h"
 
@@ -49,8 +50,9 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
             const Config &cfg = backend->config();
             auto *router = new ApiRouter(cfg, backend->clock());
             HealthDeps health{version(), [backend] { return backend->uptimeSeconds(); }, backend->readinessChecks(), router};
-            for (auto &c : makeAllControllers(std::move(health)))
+            for (auto &c : makeAllControllers(std::move(health), backend))
                 router->addController(std::move(c));
+            router->setAuthenticator(std::make_unique<BackendAuthenticator>(*backend));
             GuardedTcpServer::Limits limits{cfg.maxConnections, cfg.headerTimeoutMs, cfg.idleTimeoutMs, cfg.bodyLimitBytes,
                                             16 * 1024};
             auto *tcp = new GuardedTcpServer(limits, router);

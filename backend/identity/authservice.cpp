@@ -419,8 +419,6 @@ void AuthService::forgotPassword(const QString &emailIn, const QString &ip)
     if (!m_ctx.outbox.queue(user.firmId, user.email, QStringLiteral("Reset your KYConnect password"), body,
                             QStringLiteral("password_reset")))
         return;
-    Actor actor = userActor(user, ip);
-    actor.kind = Actor::Kind::System;
     if (!m_ctx.audit.append({user.firmId,
                              QStringLiteral("anonymous"),
                              QString(),

@@ -83,6 +83,8 @@ Status require(const Actor &actor, Permission p)
 {
     if (actor.kind == Actor::Kind::System)
         return {};
+    if (actor.kind == Actor::Kind::Anonymous)
+        return fail(ErrorCode::Unauthenticated, QStringLiteral("Authentication required"));
     if (actor.kind == Actor::Kind::ApiKey)
         return fail(ErrorCode::Forbidden, QStringLiteral("API keys cannot perform this operation"));
     if (!actor.atLeast(minimumRole(p)))

@@ -12,7 +12,7 @@ QJsonObject FirmSettings::toJson() const
          QJsonObject{{QStringLiteral("medium"), riskMediumThreshold}, {QStringLiteral("high"), riskHighThreshold}}},
         {QStringLiteral("screening_match_threshold"), screeningMatchThreshold},
         {QStringLiteral("screening_lists"), QJsonArray::fromStringList(screeningLists)},
-        {QStringLiteral("four_eyes"), fourEyes},
+        {QStringLiteral("four_eyes_enabled"), fourEyes},
         {QStringLiteral("mfa_required"), mfaRequired},
         {QStringLiteral("data_retention_days"), dataRetentionDays},
         {QStringLiteral("default_currency"), defaultCurrency},
@@ -32,7 +32,7 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
     auto err = [&](const QString &field, const QString &message) { errors << FieldError{field, message}; };
     auto isInt = [](const QJsonValue &v) { return v.isDouble() && v.toDouble() == double(v.toInteger()); };
     static const QStringList known = {QStringLiteral("risk_thresholds"), QStringLiteral("screening_match_threshold"),
-                                      QStringLiteral("screening_lists"), QStringLiteral("four_eyes"),
+                                      QStringLiteral("screening_lists"), QStringLiteral("four_eyes_enabled"),
                                       QStringLiteral("mfa_required"),    QStringLiteral("data_retention_days"),
                                       QStringLiteral("default_currency")};
     for (auto it = patch.begin(); it != patch.end(); ++it) {
@@ -54,9 +54,9 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
                 if (!t.contains(key))
                     continue;
                 const QJsonValue n = t.value(key);
-                if (!isInt(n) || n.toInteger() < 1 || n.toInteger() > 100)
+                if (!isInt(n) || n.toInteger() < 0 || n.toInteger() > 100)
                     err(QStringLiteral("risk_thresholds"),
-                        QStringLiteral("risk_thresholds.%1 must be an integer from 1 to 100").arg(key));
+                        QStringLiteral("risk_thresholds.%1 must be an integer from 0 to 100").arg(key));
                 else
                     *target = int(n.toInteger());
             }
@@ -89,8 +89,8 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
         else
             s.screeningLists = lists;
     }
-    for (const auto &[key, target] :
-         {std::pair{QStringLiteral("four_eyes"), &s.fourEyes}, std::pair{QStringLiteral("mfa_required"), &s.mfaRequired}}) {
+    for (const auto &[key, target] : {std::pair{QStringLiteral("four_eyes_enabled"), &s.fourEyes},
+                                      std::pair{QStringLiteral("mfa_required"), &s.mfaRequired}}) {
         if (!patch.contains(key))
             continue;
         if (!patch.value(key).isBool())

@@ -142,7 +142,8 @@ private slots:
         capture().previousFilter = QLoggingCategory::installFilter(enableAccessCategory);
 
         m_router = std::make_unique<ApiRouter>(m_config, m_clock);
-        for (auto &c : makeAllControllers(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(3); }, {}, m_router.get()}))
+        for (auto &c :
+             makeAllControllers(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(3); }, {}, m_router.get()}, nullptr))
             m_router->addController(std::move(c));
     }
 
@@ -170,22 +171,23 @@ private slots:
         const QByteArray credentials = R"({"email":"a@example.com","password":"hunter2hunter2"})";
         QTest::newRow("GET /health") << QByteArray("GET") << QByteArray("/api/v1/health") << query << QByteArray() << QByteArray()
                                      << QByteArray() << 200;
-        QTest::newRow("login with a password")
-            << QByteArray("POST") << QByteArray("/api/v1/auth/login") << query << json << credentials << QByteArray() << 501;
-        QTest::newRow("malformed JSON with a password") << QByteArray("POST") << QByteArray("/api/v1/auth/login") << query << json
-                                                        << QByteArray(R"({"password":"hunter2hunter2")") << QByteArray() << 400;
-        QTest::newRow("wrong content type with a password") << QByteArray("POST") << QByteArray("/api/v1/auth/login") << query
-                                                            << QByteArray("text/plain") << credentials << QByteArray() << 415;
+        QTest::newRow("login with a password") << QByteArray("POST") << QByteArray("/api/v1/onboarding/business") << query << json
+                                               << credentials << QByteArray() << 501;
+        QTest::newRow("malformed JSON with a password")
+            << QByteArray("POST") << QByteArray("/api/v1/onboarding/business") << query << json
+            << QByteArray(R"({"password":"hunter2hunter2")") << QByteArray() << 400;
+        QTest::newRow("wrong content type with a password")
+            << QByteArray("POST") << QByteArray("/api/v1/onboarding/business") << query << QByteArray("text/plain") << credentials
+            << QByteArray() << 415;
         QTest::newRow("unknown path") << QByteArray("GET") << QByteArray("/api/v1/nope") << query << QByteArray() << QByteArray()
                                       << QByteArray() << 404;
         QTest::newRow("wrong method") << QByteArray("DELETE") << QByteArray("/api/v1/health") << query << QByteArray()
                                       << QByteArray() << QByteArray() << 405;
         QTest::newRow("key-capable operation") << QByteArray("GET") << QByteArray("/api/v1/onboarding/cases") << query
                                                << QByteArray() << QByteArray() << QByteArray() << 501;
-        QTest::newRow("change password") << QByteArray("POST") << QByteArray("/api/v1/auth/change-password") << query << json
-                                         << QByteArray(
-                                                R"({"current_password":"hunter2hunter2","new_password":"hunter2hunter2x"})")
-                                         << QByteArray() << 501;
+        QTest::newRow("secret in a pending operation")
+            << QByteArray("PUT") << QByteArray("/api/v1/docusign/config") << query << json
+            << QByteArray(R"({"current_password":"hunter2hunter2","new_password":"hunter2hunter2x"})") << QByteArray() << 501;
         QTest::newRow("inbound request id") << QByteArray("GET") << QByteArray("/api/v1/health/ready") << query << QByteArray()
                                             << QByteArray() << QByteArray("client-rid-1") << 200;
     }
@@ -234,7 +236,7 @@ private slots:
     {
         IncomingRequest in;
         in.method = "POST";
-        in.encodedPath = "/api/v1/auth/login";
+        in.encodedPath = "/api/v1/onboarding/business";
         in.encodedQuery = "signature=abcdef&token=zzz";
         in.headers = kSecretHeaders;
         in.headers.append(std::make_pair(QByteArray("content-type"), QByteArray("application/json")));
@@ -256,7 +258,7 @@ private slots:
         takeAllLines();
 
         test::Headers headers{{"Authorization", "Bearer eyJsecret.token.value"}, {"X-API-Key", "kc_live_supersecret"}};
-        const test::HttpResult r = test::request(server.port(), "POST", "/api/v1/auth/login?signature=abcdef&token=zzz",
+        const test::HttpResult r = test::request(server.port(), "POST", "/api/v1/onboarding/business?signature=abcdef&token=zzz",
                                                  R"({"email":"a@example.com","password":"hunter2hunter2"})", headers);
         QVERIFY(r.ok);
         QCOMPARE(r.status, 501);
@@ -270,7 +272,7 @@ private slots:
         lines += takeAccessLines();
         QCOMPARE(lines.size(), 1);
         const QString mismatch
-            = lineMismatch(lines.first(), QStringLiteral("POST"), QStringLiteral("/api/v1/auth/login"), 501, rid);
+            = lineMismatch(lines.first(), QStringLiteral("POST"), QStringLiteral("/api/v1/onboarding/business"), 501, rid);
         QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
         const QString leak = leakIn(lines);
         QVERIFY2(leak.isEmpty(), qPrintable(leak));

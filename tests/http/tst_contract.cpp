@@ -84,7 +84,8 @@ private slots:
         m_contract = contractRows();
         QCOMPARE(m_contract.size(), 96);
         m_router = std::make_unique<ApiRouter>(m_config, m_clock);
-        for (auto &c : makeAllControllers(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(0); }, {}, m_router.get()}))
+        for (auto &c :
+             makeAllControllers(HealthDeps{QStringLiteral("0.1.0"), [] { return qint64(0); }, {}, m_router.get()}, nullptr))
             m_router->addController(std::move(c));
         QStringList missing;
         m_openApi = buildOpenApi(m_router->controllers(), operationDocs(), QStringLiteral("0.1.0"), &missing);

@@ -178,7 +178,7 @@ private slots:
         QVERIFY(server.port());
         const QByteArray body = jsonOfSize(size);
         QCOMPARE(body.size(), size);
-        const test::HttpResult r = test::request(server.port(), "POST", "/api/v1/auth/login", body);
+        const test::HttpResult r = test::request(server.port(), "POST", "/api/v1/onboarding/business", body);
         QVERIFY2(r.ok, "no complete response");
         if (tooLarge) {
             QCOMPARE(r.status, 413);
@@ -374,7 +374,7 @@ private slots:
         const QList<std::pair<QByteArray, int>> exchanges{
             {"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
             {"GET /api/v1/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404},
-            {"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+            {"POST /api/v1/onboarding/business HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                  + QByteArray::number(login.size()) + "\r\n\r\n" + login,
              501},
             {"GET /api/v1/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},

@@ -7,6 +7,10 @@
 
 #include <functional>
 
+namespace kyc {
+class Backend;
+}
+
 namespace kyc::http {
 
 class ApiRouter;
@@ -19,14 +23,14 @@ struct HealthDeps {
 };
 
 [[nodiscard]] Controller makeHealthController(HealthDeps deps);
-[[nodiscard]] Controller makeAuthController();
-[[nodiscard]] Controller makeApiKeysController();
-[[nodiscard]] Controller makeUsersController();
-[[nodiscard]] Controller makeFirmsController();
+[[nodiscard]] Controller makeAuthController(Backend *backend);
+[[nodiscard]] Controller makeApiKeysController(Backend *backend);
+[[nodiscard]] Controller makeUsersController(Backend *backend);
+[[nodiscard]] Controller makeFirmsController(Backend *backend);
 [[nodiscard]] Controller makeOnboardingController();
 [[nodiscard]] Controller makeVerificationController();
 [[nodiscard]] Controller makeScreeningController();
-[[nodiscard]] Controller makeAuditController();
+[[nodiscard]] Controller makeAuditController(Backend *backend);
 [[nodiscard]] Controller makeBillingController();
 [[nodiscard]] Controller makeWalletController();
 [[nodiscard]] Controller makeDocuSignController();
@@ -35,6 +39,7 @@ struct HealthDeps {
 [[nodiscard]] Controller makeDemoBookingsController();
 
 // Every controller of the /api/v1 surface, Health first, in the contract's order.
-[[nodiscard]] QList<Controller> makeAllControllers(HealthDeps health);
+// `backend` may be null where only the route tables are needed (the OpenAPI document).
+[[nodiscard]] QList<Controller> makeAllControllers(HealthDeps health, Backend *backend);
 
 } // namespace kyc::http

@@ -83,17 +83,17 @@ Controller makeHealthController(HealthDeps in)
     };
 }
 
-QList<Controller> makeAllControllers(HealthDeps health)
+QList<Controller> makeAllControllers(HealthDeps health, Backend *backend)
 {
     return {makeHealthController(std::move(health)),
-            makeAuthController(),
-            makeApiKeysController(),
-            makeUsersController(),
-            makeFirmsController(),
+            makeAuthController(backend),
+            makeApiKeysController(backend),
+            makeUsersController(backend),
+            makeFirmsController(backend),
             makeOnboardingController(),
             makeVerificationController(),
             makeScreeningController(),
-            makeAuditController(),
+            makeAuditController(backend),
             makeBillingController(),
             makeWalletController(),
             makeDocuSignController(),
