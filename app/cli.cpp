@@ -5,9 +5,11 @@
 #include "backend/http/apirouter.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/openapi.h"
+#include "backend/identity/accountservice.h"
 
 #include <QCommandLineParser>
 #include <QJsonDocument>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTextStream>
 
@@ -27,12 +29,18 @@ QTextStream &err()
     return s;
 }
 
-const char *kAdminUsage = "usage: kyconnect admin verify-audit [--data-dir DIR]\n"
-                          "       kyconnect admin openapi|postman\n"
-                          "  verify-audit   recompute every audit hash chain and its signed checkpoints;\n"
-                          "                 exit 0 when intact, 1 when broken, 2 on error\n"
-                          "  openapi        print the OpenAPI document the server serves\n"
-                          "  postman        print the Postman collection the server serves\n";
+const char *kAdminUsage
+    = "usage: kyconnect admin verify-audit [--data-dir DIR]\n"
+      "       kyconnect admin create-firm --name NAME --country CC --email OWNER_EMAIL --owner-name NAME [--operator]\n"
+      "       kyconnect admin create-user --firm-id ID --email EMAIL --owner-name NAME --role ROLE\n"
+      "       kyconnect admin set-platform-admin --email EMAIL [--off]\n"
+      "       kyconnect admin reset-mfa --email EMAIL\n"
+      "       kyconnect admin openapi|postman\n"
+      "  passwords are read from KYCONNECT_ADMIN_PASSWORD or, if unset, the first line of standard input\n"
+      "  verify-audit   recompute every audit hash chain and its signed checkpoints;\n"
+      "                 exit 0 when intact, 1 when broken, 2 on error\n"
+      "  openapi        print the OpenAPI document the server serves\n"
+      "  postman        print the Postman collection the server serves\n";
 
 // The API description exactly as /health/openapi.json builds it, without opening any database.
 QJsonObject apiDocument()
@@ -43,7 +51,116 @@ QJsonObject apiDocument()
         router.addController(std::move(c));
     return http::buildOpenApi(router.controllers(), http::operationDocs(), version());
 }
+QString readPassword()
+{
+    const QString env = qEnvironmentVariable("KYCONNECT_ADMIN_PASSWORD");
+    if (!env.isEmpty())
+        return env;
+    QTextStream in(stdin);
+    return in.readLine();
+}
+
+int report(const Status &s, const QString &done)
+{
+    if (!s) {
+        err() << "error: " << s.error().message;
+        for (const auto &f : s.error().fields)
+            err() << "\n  " << f.field << ": " << f.message;
+        err() << "\n";
+        return s.error().code == ErrorCode::Validation ? 2 : 1;
+    }
+    out() << done << "\n";
+    out().flush();
+    return 0;
+}
+
+int runAccountCommand(Backend &backend, const QString &command, const Options &o)
+{
+    const auto &a = o.adminOptions;
+    auto need = [&](const QStringList &names) {
+        QStringList missing;
+        for (const auto &n : names) {
+            if (a.value(n).trimmed().isEmpty())
+                missing << QStringLiteral("--") + n;
+        }
+        if (!missing.isEmpty())
+            err() << "missing " << missing.join(QStringLiteral(", ")) << "\n" << kAdminUsage;
+        return missing.isEmpty();
+    };
+    auto &accounts = backend.accounts();
+    if (command == QStringLiteral("create-firm")) {
+        if (!need({QStringLiteral("name"), QStringLiteral("country"), QStringLiteral("email"), QStringLiteral("owner-name")}))
+            return 2;
+        auto r = accounts.createFirm({a.value(QStringLiteral("name")), a.value(QStringLiteral("country")).toUpper(),
+                                      a.value(QStringLiteral("registration-number")), a.value(QStringLiteral("email")),
+                                      readPassword(), a.value(QStringLiteral("owner-name")), QString()},
+                                     o.adminFlagOperator);
+        return report(r ? Status{} : Status(std::unexpected(r.error())),
+                      r ? QStringLiteral("created firm %1 (%2) with owner %3").arg(r->first.id, r->first.name, r->second.email)
+                        : QString());
+    }
+    if (command == QStringLiteral("create-user")) {
+        if (!need({QStringLiteral("firm-id"), QStringLiteral("email"), QStringLiteral("owner-name"), QStringLiteral("role")}))
+            return 2;
+        Role role = Role::Viewer;
+        if (!parseRole(a.value(QStringLiteral("role")), &role)) {
+            err() << "--role must be owner, admin, compliance_officer, analyst or viewer\n";
+            return 2;
+        }
+        auto r = accounts.createUser(Actor::system(a.value(QStringLiteral("firm-id"))), a.value(QStringLiteral("email")),
+                                     a.value(QStringLiteral("owner-name")), role, readPassword());
+        return report(r ? Status{} : Status(std::unexpected(r.error())),
+                      r ? QStringLiteral("created user %1 (%2)").arg(r->id, r->email) : QString());
+    }
+    if (command == QStringLiteral("set-platform-admin")) {
+        if (!need({QStringLiteral("email")}))
+            return 2;
+        return report(accounts.setPlatformAdmin(a.value(QStringLiteral("email")), !o.adminFlagOff),
+                      o.adminFlagOff ? QStringLiteral("platform admin revoked") : QStringLiteral("platform admin granted"));
+    }
+    if (!need({QStringLiteral("email")}))
+        return 2;
+    return report(accounts.resetMfa(a.value(QStringLiteral("email"))),
+                  QStringLiteral("MFA reset; the user's sessions were revoked"));
+}
+
 } // namespace
+
+QStringList demoEmails()
+{
+    return {QStringLiteral("owner@demo.kyconnect.local"), QStringLiteral("admin@demo.kyconnect.local"),
+            QStringLiteral("officer@demo.kyconnect.local"), QStringLiteral("analyst@demo.kyconnect.local"),
+            QStringLiteral("viewer@demo.kyconnect.local")};
+}
+
+Status ensureDemoFirm(Backend &backend, QString *reportText)
+{
+    QSqlQuery q(backend.database().connection());
+    if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM firms")) || !q.next())
+        return fail(Error::internal(QStringLiteral("cannot count firms")));
+    if (q.value(0).toInt() > 0)
+        return {};
+    q.finish();
+    const QStringList emails = demoEmails();
+    auto firm
+        = backend.accounts().createFirm({QStringLiteral("Demo Compliance Ltd"), QStringLiteral("GB"), QStringLiteral("DEMO0001"),
+                                         emails[0], kDemoPassword, QStringLiteral("Olivia Owner"), QString()});
+    if (!firm)
+        return fail(firm.error());
+    const Actor system = Actor::system(firm->first.id);
+    const std::pair<Role, QString> others[] = {{Role::Admin, QStringLiteral("Adam Admin")},
+                                               {Role::ComplianceOfficer, QStringLiteral("Cora Officer")},
+                                               {Role::Analyst, QStringLiteral("Alan Analyst")},
+                                               {Role::Viewer, QStringLiteral("Vera Viewer")}};
+    for (int i = 0; i < 4; ++i) {
+        auto u = backend.accounts().createUser(system, emails[i + 1], others[i].second, others[i].first, kDemoPassword);
+        if (!u)
+            return fail(u.error());
+    }
+    *reportText = QStringLiteral("Demo firm \"Demo Compliance Ltd\" created. Sign in with password %1 as:\n  %2")
+                      .arg(kDemoPassword, emails.join(QStringLiteral("\n  ")));
+    return {};
+}
 
 QString defaultDataDir()
 {
@@ -66,7 +183,21 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
                                      QStringLiteral("Data directory (KYCONNECT_DATA_DIR, default the XDG data directory)."),
                                      QStringLiteral("dir"));
-    p.addOptions({headless, host, port, dataDir});
+    const QCommandLineOption demo(QStringLiteral("demo"),
+                                  QStringLiteral("Create the demo firm (one user per role) on an empty database."));
+    p.addOptions({headless, host, port, dataDir, demo});
+    const QStringList valued = {QStringLiteral("name"),
+                                QStringLiteral("country"),
+                                QStringLiteral("email"),
+                                QStringLiteral("owner-name"),
+                                QStringLiteral("role"),
+                                QStringLiteral("firm-id"),
+                                QStringLiteral("registration-number")};
+    for (const auto &name : valued)
+        p.addOption(QCommandLineOption(name, QStringLiteral("admin commands: %1").arg(name), QStringLiteral("value")));
+    const QCommandLineOption operatorFlag(QStringLiteral("operator"), QStringLiteral("admin create-firm: the operator firm"));
+    const QCommandLineOption offFlag(QStringLiteral("off"), QStringLiteral("admin set-platform-admin: revoke"));
+    p.addOptions({operatorFlag, offFlag});
     p.addPositionalArgument(QStringLiteral("admin"), QStringLiteral("Operator commands: kyconnect admin verify-audit"),
                             QStringLiteral("[admin COMMAND]"));
 
@@ -95,6 +226,13 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
     Options o;
     o.config = *cfg;
     o.headless = p.isSet(headless);
+    o.demo = p.isSet(demo);
+    for (const auto &name : valued) {
+        if (p.isSet(name))
+            o.adminOptions.insert(name, p.value(name));
+    }
+    o.adminFlagOperator = p.isSet(operatorFlag);
+    o.adminFlagOff = p.isSet(offFlag);
     if (p.isSet(host))
         o.config.host = p.value(host);
     if (p.isSet(port)) {
@@ -132,7 +270,10 @@ int runAdmin(const Options &options)
         out().flush();
         return 0;
     }
-    if (cmd.size() < 2 || cmd.at(1) != QStringLiteral("verify-audit")) {
+    static const QStringList commands
+        = {QStringLiteral("verify-audit"), QStringLiteral("create-firm"), QStringLiteral("create-user"),
+           QStringLiteral("set-platform-admin"), QStringLiteral("reset-mfa")};
+    if (cmd.size() != 2 || !commands.contains(cmd.at(1))) {
         err() << kAdminUsage;
         return 2;
     }
@@ -142,6 +283,8 @@ int runAdmin(const Options &options)
         err() << "cannot open " << options.config.dataDir << ": " << backend.error().message << "\n";
         return 2;
     }
+    if (cmd.at(1) != QStringLiteral("verify-audit"))
+        return runAccountCommand(**backend, cmd.at(1), options);
     auto results = (*backend)->audit().verifyAll();
     if (!results) {
         err() << "verification failed: " << results.error().message << "\n";

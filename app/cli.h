@@ -2,17 +2,32 @@
 
 #include "backend/core/config.h"
 
+#include <QHash>
 #include <QStringList>
 
 #include <optional>
+
+namespace kyc {
+class Backend;
+}
 
 namespace kyc::app {
 
 struct Options {
     Config config;
     bool headless = false;
+    bool demo = false; // create the demo firm on an empty database
     QStringList adminCommand; // "admin" and what follows
+    QHash<QString, QString> adminOptions; // --name, --email, … for admin commands
+    bool adminFlagOperator = false;
+    bool adminFlagOff = false;
 };
+
+// The demo firm's sign-in details, printed at start and in the README.
+inline const QString kDemoPassword = QStringLiteral("kyconnect-demo-2026");
+[[nodiscard]] QStringList demoEmails();
+// Creates the demo firm with one user per role when the database has no firm yet.
+[[nodiscard]] Status ensureDemoFirm(Backend &backend, QString *report);
 
 // Parses the command line over a Config from the environment. On --help/--version or a usage
 // error, prints and sets `exitCode`.

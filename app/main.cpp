@@ -63,6 +63,13 @@ int main(int argc, char **argv)
     }
     kyc::Backend &b = **backend;
     recordLifecycle(b, QStringLiteral("system.started"), options->headless);
+    if (options->demo) {
+        QString demoReport;
+        if (auto s = kyc::app::ensureDemoFirm(b, &demoReport); !s)
+            std::fprintf(stderr, "kyconnect: demo firm not created: %s\n", qPrintable(s.error().message));
+        else if (!demoReport.isEmpty())
+            std::fprintf(stdout, "%s\n", qPrintable(demoReport));
+    }
     if (auto s = b.checkpointAll(); !s)
         qCWarning(lcApp).noquote() << "audit checkpoint failed:" << s.error().message;
     QTimer checkpoints;

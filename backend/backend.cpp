@@ -65,7 +65,8 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     smtp->username = config.smtpUser;
     smtp->password = config.smtpPassword;
     b->m_outbox = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), config.mailFrom);
-    b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox});
+    b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox,
+                                                      &b->m_identityEpoch});
     b->m_authService = std::make_unique<identity::AuthService>(*b->m_identity);
     b->m_accounts = std::make_unique<identity::AccountService>(*b->m_identity, *b->m_authService);
     b->m_apiKeys = std::make_unique<identity::ApiKeyService>(*b->m_identity);

@@ -6,6 +6,7 @@
 #include "backend/core/health.h"
 #include "backend/storage/database.h"
 
+#include <atomic>
 #include <memory>
 
 namespace kyc::identity {
@@ -42,6 +43,8 @@ public:
     [[nodiscard]] identity::ApiKeyService &apiKeys() { return *m_apiKeys; }
     [[nodiscard]] identity::AuditAccess &auditAccess() { return *m_auditAccess; }
     [[nodiscard]] identity::Outbox &outbox() { return *m_outbox; }
+    // Moves whenever identity data changes (caches of profiles compare against it).
+    [[nodiscard]] quint64 identityEpoch() const { return m_identityEpoch.load(); }
     [[nodiscard]] qint64 uptimeSeconds() const;
     [[nodiscard]] QList<HealthCheck> readinessChecks();
     // Signs the head of every audit chain (run at start and on a timer).
@@ -59,6 +62,7 @@ private:
     qint64 m_startedMs = 0;
     std::unique_ptr<storage::Database> m_db;
     std::unique_ptr<audit::AuditLog> m_audit;
+    std::atomic<quint64> m_identityEpoch{0};
     std::unique_ptr<identity::Tokens> m_tokens;
     std::unique_ptr<identity::SessionCache> m_sessions;
     std::unique_ptr<identity::Outbox> m_outbox;

@@ -10,4 +10,5 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [[ " ${args[*]} " !
   echo "No display found: starting the API alone (--headless)."
   args+=(--headless)
 fi
-exec "$KYC_BUILD/app/kyconnect" "${args[@]}"
+# A new data directory starts with the demo firm (see the README for its users).
+exec "$KYC_BUILD/app/kyconnect" --demo "${args[@]}"

@@ -46,14 +46,15 @@ AuthService::AuthService(IdentityContext &ctx)
 
 Result<Firm> AuthService::loadFirm(storage::Database &db, const QString &firmId)
 {
-    QSqlQuery q(db.connection());
-    q.prepare(QStringLiteral("SELECT id, name, country, registration_number, address, contact, logo_storage_key, settings, "
-                             "created_at, updated_at FROM firms WHERE id = ?"));
+    QSqlQuery &q = db.prepare(QStringLiteral("SELECT id, name, country, registration_number, address, contact, logo_storage_key, "
+                                             "settings, created_at, updated_at FROM firms WHERE id = ?"));
     q.addBindValue(firmId);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
-    if (!q.next())
+    if (!q.next()) {
+        q.finish();
         return fail(ErrorCode::NotFound, QStringLiteral("Firm not found"));
+    }
     Firm f;
     f.id = q.value(0).toString();
     f.name = q.value(1).toString();
@@ -65,6 +66,7 @@ Result<Firm> AuthService::loadFirm(storage::Database &db, const QString &firmId)
     f.settings = FirmSettings::fromStored(QJsonDocument::fromJson(q.value(7).toString().toUtf8()).object());
     f.createdAt = q.value(8).toString();
     f.updatedAt = q.value(9).toString();
+    q.finish();
     return f;
 }
 
@@ -375,13 +377,26 @@ Result<std::pair<User, Firm>> AuthService::me(const Actor &actor)
 {
     if (!actor.isUser())
         return fail(ErrorCode::Forbidden, QStringLiteral("Only a signed-in user has a profile"));
+    // The epoch is read before loading: a change committed meanwhile makes this entry stale.
+    const quint64 epoch = m_ctx.epoch ? m_ctx.epoch->load() : 0;
+    {
+        QReadLocker lock(&m_profileLock);
+        auto it = m_profiles.constFind(actor.userId);
+        if (m_ctx.epoch && it != m_profiles.cend() && it->epoch == epoch && it->profile.first.firmId == actor.firmId)
+            return it->profile;
+    }
     auto user = loadUser(m_ctx.db, actor.firmId, actor.userId);
     if (!user)
         return fail(user.error());
     auto firm = loadFirm(m_ctx.db, actor.firmId);
     if (!firm)
         return fail(firm.error());
-    return std::pair{*user, *firm};
+    std::pair profile{*user, *firm};
+    QWriteLocker lock(&m_profileLock);
+    if (m_profiles.size() > 10'000)
+        m_profiles.clear();
+    m_profiles.insert(actor.userId, CachedProfile{epoch, profile});
+    return profile;
 }
 
 void AuthService::forgotPassword(const QString &emailIn, const QString &ip)

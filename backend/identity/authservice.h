@@ -55,7 +55,14 @@ private:
     Status revokeSessionRow(const QString &sessionId, const QString &reason);
 
     IdentityContext &m_ctx;
-    QString m_dummyHash; // compared against when an email is unknown, so timing does not tell
+    QString m_dummyHash;
+    // Profiles served by /auth/me, valid while the identity epoch has not moved.
+    struct CachedProfile {
+        quint64 epoch = 0;
+        std::pair<User, Firm> profile;
+    };
+    QReadWriteLock m_profileLock;
+    QHash<QString, CachedProfile> m_profiles; // compared against when an email is unknown, so timing does not tell
 };
 
 } // namespace kyc::identity

@@ -10,6 +10,10 @@ Status IdentityContext::record(const Actor &actor, const QString &action, const 
     auto e = audit.append({actor.firmId, actor.actorType(), actor.actorId(), action, entityType, entityId, actor.ip, details});
     if (!e)
         return fail(e.error());
+    if (epoch) {
+        epoch->fetch_add(1);
+        db.afterCommit([counter = epoch] { counter->fetch_add(1); });
+    }
     return {};
 }
 
@@ -32,15 +36,20 @@ User readUser(const QSqlQuery &q, int f)
 
 Result<User> loadUser(storage::Database &db, const QString &firmId, const QString &userId)
 {
-    QSqlQuery q(db.connection());
-    q.prepare(QStringLiteral("SELECT %1 FROM users WHERE firm_id = ? AND id = ?").arg(QLatin1String(kUserColumns)));
+    static const QString sql
+        = QStringLiteral("SELECT %1 FROM users WHERE firm_id = ? AND id = ?").arg(QLatin1String(kUserColumns));
+    QSqlQuery &q = db.prepare(sql);
     q.addBindValue(firmId);
     q.addBindValue(userId);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
-    if (!q.next())
+    if (!q.next()) {
+        q.finish();
         return fail(ErrorCode::NotFound, QStringLiteral("User not found"));
-    return readUser(q);
+    }
+    User u = readUser(q);
+    q.finish();
+    return u;
 }
 
 QVariant nullIfEmpty(const QString &s)

@@ -11,6 +11,8 @@
 
 #include <QSqlQuery>
 
+#include <atomic>
+
 namespace kyc::identity {
 
 // What the identity services share. Built once by the Backend.
@@ -21,6 +23,10 @@ struct IdentityContext {
     Tokens &tokens;
     SessionCache &sessions;
     Outbox &outbox;
+
+    // Bumped by every identity change (each writes an audit event through record()), again once
+    // it commits: cached profiles older than the current value are stale.
+    std::atomic<quint64> *epoch = nullptr;
 
     [[nodiscard]] QString now() const { return isoUtc(clock.now()); }
     [[nodiscard]] QString inSeconds(qint64 s) const { return isoUtc(clock.now().addSecs(s)); }

@@ -35,7 +35,15 @@ IssuedTokens Tokens::issue(const AccessClaims &c) const
 
 Result<AccessClaims> Tokens::verifyAccess(QStringView token) const
 {
-    auto payload = crypto::verifyJwt(token, m_secret, crypto::JwtCheck{kIssuer, m_clock.nowMs() / 1000, 0});
+    const qint64 now = m_clock.nowMs() / 1000;
+    const QString key = token.toString();
+    {
+        QReadLocker lock(&m_lock);
+        auto it = m_verified.constFind(key);
+        if (it != m_verified.cend() && it->expiresAt > now)
+            return it->claims;
+    }
+    auto payload = crypto::verifyJwt(token, m_secret, crypto::JwtCheck{kIssuer, now, 0});
     if (!payload)
         return fail(payload.error());
     const QJsonObject &p = *payload;
@@ -50,6 +58,14 @@ Result<AccessClaims> Tokens::verifyAccess(QStringView token) const
     c.mfaSetupRequired = p.value(QStringLiteral("mfa_setup_required")).toBool();
     if (c.userId.isEmpty() || c.firmId.isEmpty() || c.sessionId.isEmpty())
         return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid or expired token"));
+    QWriteLocker lock(&m_lock);
+    if (m_verified.size() > 50'000) {
+        for (auto it = m_verified.begin(); it != m_verified.end();)
+            it = it->expiresAt <= now ? m_verified.erase(it) : std::next(it);
+        if (m_verified.size() > 50'000)
+            m_verified.clear();
+    }
+    m_verified.insert(key, Verified{c, p.value(QStringLiteral("exp")).toInteger()});
     return c;
 }
 

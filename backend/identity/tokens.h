@@ -6,6 +6,8 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
+#include <QReadWriteLock>
 
 namespace kyc::identity {
 
@@ -47,6 +49,13 @@ public:
 private:
     QByteArray m_secret;
     const Clock &m_clock;
+    // Access tokens already verified, until they expire: a token is checked once, not per request.
+    struct Verified {
+        AccessClaims claims;
+        qint64 expiresAt = 0;
+    };
+    mutable QReadWriteLock m_lock;
+    mutable QHash<QString, Verified> m_verified;
 };
 
 } // namespace kyc::identity

@@ -22,6 +22,7 @@ struct Database::ThreadConnection {
     QSqlDatabase db;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> prepared;
     int depth = 0;
+    std::vector<std::function<void()>> onCommit;
     ~ThreadConnection()
     {
         prepared.clear();
@@ -110,6 +111,15 @@ QSqlDatabase Database::connection()
 void Database::closeThreadConnection()
 {
     t_connections.erase(m_instance); // the holder removes the connection
+}
+
+void Database::afterCommit(std::function<void()> f)
+{
+    auto *tc = threadConnection();
+    if (tc->depth == 0)
+        f();
+    else
+        tc->onCommit.push_back(std::move(f));
 }
 
 QSqlQuery &Database::prepare(const QString &sql)
@@ -238,10 +248,15 @@ Status Transaction::commit()
     --depth;
     if (!m_outer)
         return {};
+    auto *tc = m_db.threadConnection();
+    auto callbacks = std::move(tc->onCommit);
+    tc->onCommit.clear();
     if (auto s = execSql(m_conn, QStringLiteral("COMMIT")); !s) {
         (void)execSql(m_conn, QStringLiteral("ROLLBACK"));
         return s;
     }
+    for (auto &f : callbacks)
+        f();
     return {};
 }
 
@@ -256,6 +271,7 @@ void Transaction::rollback()
         QSqlQuery q(m_conn);
         q.exec(QStringLiteral("ROLLBACK"));
         depth = 0;
+        m_db.threadConnection()->onCommit.clear();
     }
     // An inner rollback cannot undo part of the outer unit; the outer owner sees the failure result
     // and rolls back the whole.

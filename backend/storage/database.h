@@ -7,6 +7,7 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 
+#include <functional>
 #include <memory>
 
 namespace kyc::storage {
@@ -36,6 +37,10 @@ public:
     // Prepares (once per thread and text) and returns a query on this thread's connection; valid
     // until the thread's connection closes. Not re-entrant for the same text.
     [[nodiscard]] QSqlQuery &prepare(const QString &sql);
+
+    // Runs `f` once the calling thread's outermost transaction commits (dropped on rollback), or
+    // at once when no transaction is open: caches invalidate only what is really written.
+    void afterCommit(std::function<void()> f);
 
     struct ThreadConnection; // one thread's connection to this database (database.cpp)
 

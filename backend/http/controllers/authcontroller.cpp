@@ -4,6 +4,8 @@
 #include "backend/http/controllers/identityjson.h"
 #include "backend/identity/authservice.h"
 
+#include <QReadWriteLock>
+
 namespace kyc::http {
 
 // Authentication: login, tokens, MFA, sessions (operations 5–16).
@@ -42,8 +44,24 @@ Controller makeAuthController(Backend *backend)
         const auto s = auth().logout(r.actor);
         return s ? ApiResponse::noContent() : ApiResponse::error(s.error());
     };
-    auto me = [auth](const ApiRequest &r) {
-        return answer(auth().me(r.actor), [](const std::pair<identity::User, identity::Firm> &m) {
+    // The serialised profile is kept per user while the identity epoch stands still.
+    struct MeCache {
+        QReadWriteLock lock;
+        QHash<QString, std::pair<quint64, QByteArray>> bodies;
+    };
+    auto meCache = std::make_shared<MeCache>();
+    auto me = [auth, backend, meCache](const ApiRequest &r) {
+        const quint64 epoch = backend->identityEpoch();
+        if (r.actor.isUser()) {
+            QReadLocker lock(&meCache->lock);
+            auto it = meCache->bodies.constFind(r.actor.userId);
+            if (it != meCache->bodies.cend() && it->first == epoch) {
+                ApiResponse res;
+                res.body = it->second;
+                return res;
+            }
+        }
+        ApiResponse res = answer(auth().me(r.actor), [](const std::pair<identity::User, identity::Firm> &m) {
             return QJsonObject{{QStringLiteral("user"), toJson(m.first)},
                                {QStringLiteral("firm"), toJson(m.second)},
                                {QStringLiteral("role"), roleName(m.first.role)},
@@ -51,6 +69,13 @@ Controller makeAuthController(Backend *backend)
                                {QStringLiteral("mfa_required_by_firm"), m.second.settings.mfaRequired},
                                {QStringLiteral("platform_admin"), m.first.platformAdmin}};
         });
+        if (res.status == 200) {
+            QWriteLocker lock(&meCache->lock);
+            if (meCache->bodies.size() > 10'000)
+                meCache->bodies.clear();
+            meCache->bodies.insert(r.actor.userId, {epoch, res.body});
+        }
+        return res;
     };
     auto forgot = [auth](const ApiRequest &r) {
         Validator v(r.json);
