@@ -9,7 +9,7 @@ KYC_BUILD=${KYC_BUILD_DIR:-$KYC_ROOT/build}
 kyc_packages=(
   g++ cmake ninja-build pkg-config ca-certificates
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
-  qt6-l10n-tools qtkeychain-qt6-dev libssl-dev libsqlite3-dev libgl-dev
+  qt6-l10n-tools qtkeychain-qt6-dev libssl-dev libsqlite3-dev libicu-dev libgl-dev
   python3 dbus gnome-keyring fonts-dejavu-core fontconfig
 )
 
