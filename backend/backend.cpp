@@ -8,6 +8,7 @@
 #include "backend/security/secretfile.h"
 
 #include <QDir>
+#include <QSslCertificate>
 #include <QSqlQuery>
 
 namespace kyc {
@@ -64,6 +65,11 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     smtp->port = config.smtpPort;
     smtp->username = config.smtpUser;
     smtp->password = config.smtpPassword;
+    if (!config.smtpCaFile.isEmpty()) {
+        smtp->extraCaCertificates = QSslCertificate::fromPath(config.smtpCaFile);
+        if (smtp->extraCaCertificates.isEmpty())
+            return fail(Error::validation(QStringLiteral("KYCONNECT_SMTP_CA_FILE"), QStringLiteral("no PEM certificate could be read from the file")));
+    }
     b->m_outbox = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), config.mailFrom);
     b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox,
                                                       &b->m_identityEpoch});

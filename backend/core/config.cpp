@@ -55,6 +55,7 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     c.smtpHost = get("SMTP_HOST");
     c.smtpUser = get("SMTP_USER");
     c.smtpPassword = get("SMTP_PASSWORD");
+    c.smtpCaFile = get("SMTP_CA_FILE");
     if (const auto v = get("MAIL_FROM"); !v.isEmpty())
         c.mailFrom = v;
     if (const auto v = get("SMTP_PORT"); !v.isEmpty()) {

@@ -36,12 +36,13 @@ struct Config {
     quint16 smtpPort = 587;
     QString smtpUser;
     QString smtpPassword;
+    QString smtpCaFile; // PEM certificates trusted for the SMTP server besides the system store
     QString mailFrom = QStringLiteral("KYConnect <no-reply@kyconnect.local>");
 
     // Reads KYCONNECT_HOST, _PORT, _DATA_DIR, _BODY_LIMIT, _MAX_CONNECTIONS, _HEADER_TIMEOUT_MS,
     // _IDLE_TIMEOUT_MS, _RATE_GENERAL, _RATE_LOGIN, _RATE_FORGOT_PASSWORD, _RATE_ONBOARDING
     // (each "LIMIT/SECONDS", LIMIT 0 = unlimited), _AUDIT_CHECKPOINT_MINUTES and _SMTP_HOST,
-    // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _MAIL_FROM over the defaults.
+    // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _SMTP_CA_FILE, _MAIL_FROM over the defaults.
     [[nodiscard]] static Result<Config> fromEnvironment(const QProcessEnvironment &env);
 };
 
