@@ -155,6 +155,77 @@ const QList<Migration> &schemaMigrations()
                                 " last_error TEXT)"),
              };
          }},
+        {3, QStringLiteral("screening: list versions, screenings, matches, remembered false positives"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{
+                 // Lists are shared by every firm; each import is a version, one version per source active.
+                 QStringLiteral("CREATE TABLE list_versions ("
+                                " id TEXT PRIMARY KEY,"
+                                " source TEXT NOT NULL,"
+                                " format TEXT NOT NULL,"
+                                " publication_date TEXT,"
+                                " sha256 TEXT NOT NULL,"
+                                " entity_count INTEGER NOT NULL,"
+                                " name_count INTEGER NOT NULL,"
+                                " problem_count INTEGER NOT NULL,"
+                                " problems TEXT NOT NULL,"
+                                " added INTEGER NOT NULL,"
+                                " changed INTEGER NOT NULL,"
+                                " removed INTEGER NOT NULL,"
+                                " loaded_at TEXT NOT NULL,"
+                                " active INTEGER NOT NULL)"),
+                 QStringLiteral("CREATE INDEX list_versions_source ON list_versions (source, active)"),
+                 QStringLiteral("CREATE TABLE list_entities ("
+                                " version_id TEXT NOT NULL REFERENCES list_versions (id),"
+                                " entity_id TEXT NOT NULL,"
+                                " content_hash TEXT NOT NULL,"
+                                " data TEXT NOT NULL,"
+                                " PRIMARY KEY (version_id, entity_id))"),
+                 QStringLiteral("CREATE TABLE screenings ("
+                                " id TEXT PRIMARY KEY,"
+                                " firm_id TEXT NOT NULL REFERENCES firms (id),"
+                                " subject_key TEXT NOT NULL,"
+                                " subject TEXT NOT NULL,"
+                                " source TEXT NOT NULL,"
+                                " case_id TEXT,"
+                                " batch_id TEXT,"
+                                " status TEXT NOT NULL,"
+                                " threshold DOUBLE PRECISION NOT NULL,"
+                                " lists TEXT NOT NULL,"
+                                " created_by TEXT,"
+                                " created_at TEXT NOT NULL)"),
+                 QStringLiteral("CREATE INDEX screenings_firm ON screenings (firm_id, created_at)"),
+                 QStringLiteral("CREATE INDEX screenings_subject ON screenings (firm_id, subject_key)"),
+                 QStringLiteral("CREATE TABLE screening_matches ("
+                                " id TEXT PRIMARY KEY,"
+                                " screening_id TEXT NOT NULL REFERENCES screenings (id),"
+                                " firm_id TEXT NOT NULL,"
+                                " list_source TEXT NOT NULL,"
+                                " list_version_id TEXT NOT NULL,"
+                                " entity_id TEXT NOT NULL,"
+                                " entity_hash TEXT NOT NULL,"
+                                " entity_name TEXT NOT NULL,"
+                                " matched_name TEXT NOT NULL,"
+                                " category TEXT NOT NULL,"
+                                " score DOUBLE PRECISION NOT NULL,"
+                                " explanation TEXT NOT NULL,"
+                                " resolution TEXT,"
+                                " reason TEXT,"
+                                " resolved_by TEXT,"
+                                " resolved_at TEXT)"),
+                 QStringLiteral("CREATE INDEX screening_matches_screening ON screening_matches (screening_id)"),
+                 // A false positive is remembered for the subject until the list entity changes.
+                 QStringLiteral("CREATE TABLE match_suppressions ("
+                                " firm_id TEXT NOT NULL,"
+                                " subject_key TEXT NOT NULL,"
+                                " entity_id TEXT NOT NULL,"
+                                " entity_hash TEXT NOT NULL,"
+                                " match_id TEXT NOT NULL,"
+                                " created_at TEXT NOT NULL,"
+                                " PRIMARY KEY (firm_id, subject_key, entity_id))"),
+             };
+         }},
     };
     return all;
 }
