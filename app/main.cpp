@@ -4,6 +4,7 @@
 #include "backend/backend.h"
 #include "backend/core/version.h"
 #include "backend/http/apiserver.h"
+#include "backend/identity/outbox.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -80,6 +81,11 @@ int main(int argc, char **argv)
         });
         checkpoints.start(options->config.auditCheckpointMinutes * 60 * 1000);
     }
+
+    // Mail whose SMTP delivery failed is retried with back-off.
+    QTimer mailRetry;
+    QObject::connect(&mailRetry, &QTimer::timeout, [&b] { b.outbox().flush(); });
+    mailRetry.start(60 * 1000);
 
     kyc::app::quitOnTerminationSignals();
     kyc::http::ApiServer server(b);

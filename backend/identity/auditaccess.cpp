@@ -52,6 +52,8 @@ Result<QByteArray> AuditAccess::exportChain(const Actor &actor, audit::ExportFor
 Result<audit::Checkpoint> AuditAccess::checkpoint(const Actor &actor)
 {
     // Any signed-in user of the firm, or a key with audit:read (the contract's "jwt | key:audit:read").
+    if (actor.kind == Actor::Kind::Anonymous)
+        return fail(ErrorCode::Unauthenticated, QStringLiteral("Authentication required"));
     if (actor.kind == Actor::Kind::ApiKey && !actor.hasScope(kScope))
         return fail(ErrorCode::Forbidden, QStringLiteral("The API key lacks the audit:read scope"));
     return m_log.checkpoint(audit::AuditLog::chainFor(actor.firmId));

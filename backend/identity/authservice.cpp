@@ -266,7 +266,9 @@ Status AuthService::revokeSessionRow(const QString &sessionId, const QString &re
     q.addBindValue(reason);
     q.addBindValue(sessionId);
     auto s = storage::exec(q);
+    // Cleared now and again once committed: a lookup in between must not re-cache the open session.
     m_ctx.sessions.invalidateSession(sessionId);
+    m_ctx.db.afterCommit([cache = &m_ctx.sessions, sessionId] { cache->invalidateSession(sessionId); });
     return s;
 }
 
@@ -279,6 +281,7 @@ Status AuthService::revokeAllSessions(const QString &userId, const QString &reas
     q.addBindValue(userId);
     auto s = storage::exec(q);
     m_ctx.sessions.invalidateUser(userId);
+    m_ctx.db.afterCommit([cache = &m_ctx.sessions, userId] { cache->invalidateUser(userId); });
     return s;
 }
 
@@ -539,6 +542,7 @@ Status AuthService::changePassword(const Actor &actor, const QString &current, c
     if (auto s = storage::exec(r); !s)
         return s;
     m_ctx.sessions.invalidateUser(actor.userId);
+    m_ctx.db.afterCommit([cache = &m_ctx.sessions, userId = actor.userId] { cache->invalidateUser(userId); });
     if (auto s = m_ctx.record(actor, QStringLiteral("auth.password_changed"), QStringLiteral("user"), actor.userId); !s)
         return s;
     return tx.commit();

@@ -5,6 +5,7 @@
 #include "backend/mail/smtpclient.h"
 
 #include <QDir>
+#include <QFile>
 #include <QLoggingCategory>
 #include <QSaveFile>
 #include <QSqlQuery>
@@ -49,44 +50,65 @@ void Outbox::flush()
 {
     struct Pending {
         QString id, to, subject, body, file, created;
+        int attempts = 0;
     };
+    const QString now = isoUtc(m_clock.now());
     QList<Pending> pending;
     {
+        // Everything unsent whose next attempt is due: new mail, and mail whose delivery failed
+        // (retried with back-off, at most kMaxAttempts times).
         QSqlQuery q(m_db.connection());
-        q.exec(QStringLiteral("SELECT id, to_address, subject, body, eml_file, created_at FROM mail_outbox "
-                              "WHERE sent_at IS NULL AND attempts = 0 ORDER BY created_at"));
+        q.prepare(QStringLiteral("SELECT id, to_address, subject, body, eml_file, created_at, attempts FROM mail_outbox "
+                                 "WHERE sent_at IS NULL AND attempts < ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                                 "ORDER BY created_at"));
+        q.addBindValue(kMaxAttempts);
+        q.addBindValue(now);
+        if (!q.exec())
+            return;
         while (q.next())
-            pending << Pending{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
-                               q.value(3).toString(), q.value(4).toString(), q.value(5).toString()};
+            pending << Pending{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString(),
+                               q.value(4).toString(), q.value(5).toString(), q.value(6).toInt()};
     }
     if (pending.isEmpty())
         return;
     QDir().mkpath(m_dir);
+    const bool smtp = m_smtp && !m_smtp->host.isEmpty();
     for (const auto &p : pending) {
         mail::Message m{m_from, {p.to}, p.subject, p.body, p.id + QStringLiteral("@kyconnect.local")};
         const QDateTime date = QDateTime::fromString(p.created, Qt::ISODateWithMs);
-        QSaveFile f(QDir(m_dir).filePath(p.file));
-        if (!f.open(QIODevice::WriteOnly) || f.write(mail::toEml(m, date)) < 0 || !f.commit()) {
-            qCWarning(lcOutbox) << "cannot write" << p.file;
-            continue;
+        const QString path = QDir(m_dir).filePath(p.file);
+        if (!QFile::exists(path)) {
+            QSaveFile f(path);
+            if (!f.open(QIODevice::WriteOnly) || f.write(mail::toEml(m, date)) < 0 || !f.commit()) {
+                qCWarning(lcOutbox) << "cannot write" << p.file;
+                continue;
+            }
         }
-        QSqlQuery u(m_db.connection());
-        u.prepare(QStringLiteral("UPDATE mail_outbox SET attempts = attempts + 1 WHERE id = ?"));
-        u.addBindValue(p.id);
-        u.exec();
-        if (!m_smtp || m_smtp->host.isEmpty())
+        if (!smtp)
+            continue; // the .eml file is the delivery; SMTP picks the row up once configured
+        // Claimed before the send, so a second flush does not send it twice.
+        QSqlQuery claim(m_db.connection());
+        claim.prepare(QStringLiteral(
+            "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL"));
+        claim.addBindValue(isoUtc(m_clock.now().addSecs(600)));
+        claim.addBindValue(p.id);
+        if (!claim.exec())
             continue;
         const mail::SmtpConfig config = *m_smtp;
-        m_senders.start([this, config, m, date, id = p.id] {
+        const int attempt = p.attempts + 1;
+        m_senders.start([this, config, m, date, id = p.id, attempt] {
             const auto sent = mail::sendSmtp(config, m, date);
             QSqlQuery r(m_db.connection());
             if (sent) {
-                r.prepare(QStringLiteral("UPDATE mail_outbox SET sent_at = ?, last_error = NULL WHERE id = ?"));
+                r.prepare(
+                    QStringLiteral("UPDATE mail_outbox SET sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?"));
                 r.addBindValue(isoUtc(m_clock.now()));
             } else {
                 qCWarning(lcOutbox).noquote() << "SMTP delivery failed:" << sent.error().message;
-                r.prepare(QStringLiteral("UPDATE mail_outbox SET last_error = ? WHERE id = ?"));
+                // Back-off: 1, 4, 9, 16 minutes.
+                r.prepare(QStringLiteral("UPDATE mail_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?"));
                 r.addBindValue(sent.error().message);
+                r.addBindValue(isoUtc(m_clock.now().addSecs(60LL * attempt * attempt)));
             }
             r.addBindValue(id);
             r.exec();

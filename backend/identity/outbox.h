@@ -25,8 +25,10 @@ public:
 
     [[nodiscard]] Status queue(const QString &firmId, const QString &to, const QString &subject, const QString &body,
                                const QString &kind);
-    // Writes the .eml files of queued mail and starts SMTP delivery; call after the commit.
+    // Writes the .eml files of queued mail and starts (or retries) SMTP delivery; call after the
+    // commit that queued mail, and now and then for retries.
     void flush();
+    static constexpr int kMaxAttempts = 5;
     [[nodiscard]] QString directory() const { return m_dir; }
     void waitForDelivery();
 

@@ -12,11 +12,13 @@ SessionCache::SessionCache(storage::Database &db, const Clock &clock)
 
 Result<SessionState> SessionCache::lookup(const QString &sessionId)
 {
+    quint64 generation = 0;
     {
         QReadLocker lock(&m_lock);
         auto it = m_entries.constFind(sessionId);
         if (it != m_entries.cend())
             return *it;
+        generation = m_generation;
     }
     QSqlQuery &q
         = m_db.prepare(QStringLiteral("SELECT s.revoked_at, s.expires_at, u.id, u.firm_id, u.role, u.status, u.platform_admin "
@@ -37,6 +39,8 @@ Result<SessionState> SessionCache::lookup(const QString &sessionId)
     q.finish();
     st.touchedMs = m_clock.nowMs();
     QWriteLocker lock(&m_lock);
+    if (generation != m_generation)
+        return st; // answered from what was read, but not remembered
     if (m_entries.size() > 100'000)
         m_entries.clear();
     m_entries.insert(sessionId, st);
@@ -47,11 +51,13 @@ void SessionCache::invalidateSession(const QString &sessionId)
 {
     QWriteLocker lock(&m_lock);
     m_entries.remove(sessionId);
+    ++m_generation;
 }
 
 void SessionCache::invalidateUser(const QString &userId)
 {
     QWriteLocker lock(&m_lock);
+    ++m_generation;
     for (auto it = m_entries.begin(); it != m_entries.end();) {
         if (it->userId == userId)
             it = m_entries.erase(it);

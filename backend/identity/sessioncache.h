@@ -38,6 +38,9 @@ private:
     const Clock &m_clock;
     QReadWriteLock m_lock;
     QHash<QString, SessionState> m_entries;
+    // Bumped by every invalidation: a lookup that read the database before an invalidation does
+    // not cache what it read (it may predate the change).
+    quint64 m_generation = 0;
 };
 
 } // namespace kyc::identity

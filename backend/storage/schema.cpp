@@ -226,6 +226,11 @@ const QList<Migration> &schemaMigrations()
                                 " PRIMARY KEY (firm_id, subject_key, entity_id))"),
              };
          }},
+        {4, QStringLiteral("mail outbox retries"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{QStringLiteral("ALTER TABLE mail_outbox ADD COLUMN next_attempt_at TEXT")};
+         }},
     };
     return all;
 }
