@@ -1,0 +1,622 @@
+#include "backend/screening/import_common.h"
+
+#include "backend/screening/import_countries.h"
+
+#include <QDate>
+#include <QFile>
+#include <QFileInfo>
+#include <QStringDecoder>
+#include <QXmlStreamReader>
+
+namespace kyc::screening::detail {
+
+namespace {
+
+constexpr qint64 kMaxFileSize = qint64(512) * 1024 * 1024;
+
+QString simplifiedName(const QString &name)
+{
+    return name.simplified();
+}
+
+} // namespace
+
+Result<InputFile> readInputFile(const QString &path)
+{
+    InputFile file;
+    file.path = path;
+    file.fileName = QFileInfo(path).fileName();
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return fail(ErrorCode::Validation, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
+    if (f.size() > kMaxFileSize)
+        return fail(ErrorCode::Validation, QStringLiteral("%1 is too large for a list file (%2 bytes)").arg(path).arg(f.size()));
+    file.bytes = f.readAll();
+    if (f.error() != QFileDevice::NoError)
+        return fail(ErrorCode::Validation, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
+    return file;
+}
+
+bool looksBinary(const QByteArray &bytes)
+{
+    static const QByteArray signatures[] = {
+        QByteArrayLiteral("\x89PNG"),    QByteArrayLiteral("GIF8"), QByteArrayLiteral("\xFF\xD8\xFF"),
+        QByteArrayLiteral("PK\x03\x04"), QByteArrayLiteral("%PDF"), QByteArrayLiteral("\x1F\x8B"),
+    };
+    for (const QByteArray &s : signatures) {
+        if (bytes.startsWith(s))
+            return true;
+    }
+    const qsizetype n = std::min<qsizetype>(bytes.size(), 8192);
+    qsizetype control = 0;
+    for (qsizetype i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (c == 0)
+            return true;
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1A)
+            ++control;
+    }
+    return n > 0 && control * 20 > n; // more than 5% control characters
+}
+
+Error notTheFormat(const InputFile &file, const QString &what)
+{
+    return Error::make(ErrorCode::Validation, QStringLiteral("%1 is not %2").arg(file.fileName, what));
+}
+
+QString decodeText(const QByteArray &bytes)
+{
+    QByteArrayView view(bytes);
+    if (view.startsWith("\xEF\xBB\xBF"))
+        view = view.sliced(3);
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    QString text = utf8.decode(view);
+    if (utf8.hasError())
+        text = QString::fromLatin1(view);
+    return text;
+}
+
+// --- progress ------------------------------------------------------------------------------------
+
+ProgressReporter::ProgressReporter(const ImportProgress &callback, qint64 total)
+    : m_callback(callback)
+    , m_total(total)
+    , m_step(std::max<qint64>(1, total / 100))
+{
+}
+
+void ProgressReporter::start()
+{
+    emitProgress(0);
+}
+
+void ProgressReporter::update(qint64 done)
+{
+    const qint64 absolute = std::min(m_total, m_base + std::max<qint64>(0, done));
+    if (absolute - m_last >= m_step)
+        emitProgress(absolute);
+}
+
+void ProgressReporter::finishFile(qint64 size)
+{
+    m_base = std::min(m_total, m_base + size);
+    update(0);
+}
+
+void ProgressReporter::finish()
+{
+    if (m_last != m_total)
+        emitProgress(m_total);
+}
+
+void ProgressReporter::emitProgress(qint64 done)
+{
+    m_last = done;
+    if (m_callback)
+        m_callback(done, m_total);
+}
+
+// --- CSV -----------------------------------------------------------------------------------------
+
+CsvReader::CsvReader(QStringView text, QChar delimiter, LineBreaks lineBreaks)
+    : m_text(text)
+    , m_delimiter(delimiter)
+    , m_lineBreaks(lineBreaks)
+{
+}
+
+bool CsvReader::atLineEnd() const
+{
+    return m_pos >= m_text.size() || m_text[m_pos] == u'\n' || m_text[m_pos] == u'\r';
+}
+
+void CsvReader::consumeLineEnd()
+{
+    if (m_pos < m_text.size() && m_text[m_pos] == u'\r')
+        ++m_pos;
+    if (m_pos < m_text.size() && m_text[m_pos] == u'\n') {
+        ++m_pos;
+        ++m_line;
+    }
+}
+
+void CsvReader::skipToLineEnd()
+{
+    while (!atLineEnd())
+        ++m_pos;
+    consumeLineEnd();
+}
+
+bool CsvReader::next(CsvRecord &record)
+{
+    const qsizetype n = m_text.size();
+    // Blank lines and the Ctrl-Z EOF marker carry nothing.
+    for (;;) {
+        if (m_pos >= n)
+            return false;
+        qsizetype p = m_pos;
+        while (p < n && (m_text[p] == u' ' || m_text[p] == u'\t' || m_text[p] == QChar(0x1A)))
+            ++p;
+        if (p >= n) {
+            m_pos = n;
+            return false;
+        }
+        if (m_text[p] != u'\n' && m_text[p] != u'\r')
+            break;
+        m_pos = p;
+        if (m_text[m_pos] == u'\r' && (m_pos + 1 >= n || m_text[m_pos + 1] != u'\n')) {
+            ++m_pos; // a lone CR
+            continue;
+        }
+        consumeLineEnd();
+    }
+
+    record.fields.clear();
+    record.error.clear();
+    record.line = m_line;
+    const qsizetype recordStart = m_pos;
+    // A malformed record ends at the end of its line; if a stray quote made it run over line breaks, only
+    // its first line is given up, so the lines after it are read again as records of their own.
+    auto malformed = [&](const QString &message) {
+        record.error = message;
+        if (m_line != record.line || m_pos >= n) {
+            m_pos = recordStart;
+            m_line = record.line;
+        }
+        skipToLineEnd();
+        return true;
+    };
+    for (;;) {
+        QString field;
+        if (m_pos < n && m_text[m_pos] == u'"') {
+            ++m_pos;
+            bool closed = false;
+            while (m_pos < n) {
+                const qsizetype quote = m_text.indexOf(u'"', m_pos);
+                const qsizetype segmentEnd = quote < 0 ? n : quote;
+                if (m_lineBreaks == LineBreaks::EndRecord) {
+                    const qsizetype lf = m_text.sliced(m_pos, segmentEnd - m_pos).indexOf(u'\n');
+                    if (lf >= 0) {
+                        field += m_text.sliced(m_pos, lf);
+                        m_pos += lf;
+                        break;
+                    }
+                }
+                const QStringView segment = m_text.sliced(m_pos, segmentEnd - m_pos);
+                m_line += segment.count(u'\n');
+                field += segment;
+                m_pos = segmentEnd;
+                if (quote < 0)
+                    break;
+                if (quote + 1 < n && m_text[quote + 1] == u'"') {
+                    field += u'"';
+                    m_pos = quote + 2;
+                    continue;
+                }
+                m_pos = quote + 1;
+                closed = true;
+                break;
+            }
+            if (!closed) {
+                if (field.endsWith(u'\r'))
+                    field.chop(1);
+                record.fields.append(field);
+                return malformed(QStringLiteral("unterminated quoted field"));
+            }
+            // Only spaces may follow the closing quote.
+            while (m_pos < n && m_text[m_pos] == u' ')
+                ++m_pos;
+            if (!atLineEnd() && m_text[m_pos] != m_delimiter) {
+                record.fields.append(field);
+                return malformed(QStringLiteral("unexpected text after a closing quote"));
+            }
+        } else {
+            const qsizetype start = m_pos;
+            while (m_pos < n && m_text[m_pos] != m_delimiter && m_text[m_pos] != u'\n' && m_text[m_pos] != u'\r')
+                ++m_pos;
+            field = m_text.sliced(start, m_pos - start).toString();
+            if (field.contains(u'"') && record.error.isEmpty())
+                record.error = QStringLiteral("stray quote in an unquoted field");
+        }
+        record.fields.append(field);
+        if (m_pos < n && m_text[m_pos] == m_delimiter) {
+            ++m_pos;
+            continue;
+        }
+        consumeLineEnd();
+        return true;
+    }
+}
+
+// --- XML -----------------------------------------------------------------------------------------
+
+QString XmlNode::attr(QStringView attrName) const
+{
+    for (const auto &[k, v] : attributes) {
+        if (k == attrName)
+            return v;
+    }
+    return {};
+}
+
+const XmlNode *XmlNode::child(QStringView childName) const
+{
+    for (const XmlNode &c : children) {
+        if (c.name == childName)
+            return &c;
+    }
+    return nullptr;
+}
+
+std::vector<const XmlNode *> XmlNode::childrenNamed(QStringView childName) const
+{
+    std::vector<const XmlNode *> out;
+    for (const XmlNode &c : children) {
+        if (c.name == childName)
+            out.push_back(&c);
+    }
+    return out;
+}
+
+QString XmlNode::childText(QStringView childName) const
+{
+    const XmlNode *c = child(childName);
+    return c ? c->text : QString();
+}
+
+QStringList XmlNode::texts(QStringView childName, QStringView leafName) const
+{
+    QStringList out;
+    for (const XmlNode *c : childrenNamed(childName)) {
+        for (const XmlNode &leaf : c->children) {
+            if (leaf.name == leafName && !leaf.text.isEmpty())
+                out.append(leaf.text);
+        }
+    }
+    return out;
+}
+
+XmlNode readXmlElement(QXmlStreamReader &xml)
+{
+    XmlNode node;
+    node.name = xml.name().toString();
+    node.line = xml.lineNumber();
+    const QXmlStreamAttributes attrs = xml.attributes();
+    node.attributes.reserve(std::size_t(attrs.size()));
+    for (const QXmlStreamAttribute &a : attrs)
+        node.attributes.emplace_back(a.name().toString(), a.value().toString());
+    QString text;
+    while (!xml.atEnd()) {
+        const QXmlStreamReader::TokenType token = xml.readNext();
+        if (token == QXmlStreamReader::StartElement) {
+            node.children.push_back(readXmlElement(xml));
+        } else if (token == QXmlStreamReader::Characters) {
+            text += xml.text();
+        } else if (token == QXmlStreamReader::EndElement) {
+            break;
+        }
+    }
+    node.text = text.trimmed();
+    return node;
+}
+
+QString readToRootElement(QXmlStreamReader &xml)
+{
+    while (!xml.atEnd()) {
+        if (xml.readNext() == QXmlStreamReader::StartElement)
+            return xml.name().toString();
+    }
+    return {};
+}
+
+Error xmlError(const InputFile &file, const QXmlStreamReader &xml)
+{
+    return Error::make(ErrorCode::Validation,
+                       QStringLiteral("%1: XML error at line %2, column %3: %4")
+                           .arg(file.fileName)
+                           .arg(xml.lineNumber())
+                           .arg(xml.columnNumber())
+                           .arg(xml.errorString()));
+}
+
+// --- dates ---------------------------------------------------------------------------------------
+
+int monthFromName(QStringView name)
+{
+    static const char16_t *const months[]
+        = {u"jan", u"feb", u"mar", u"apr", u"may", u"jun", u"jul", u"aug", u"sep", u"oct", u"nov", u"dec"};
+    if (name.size() < 3)
+        return 0;
+    const QString lower = name.toString().toLower();
+    for (int i = 0; i < 12; ++i) {
+        if (lower.startsWith(QStringView(months[i])))
+            return i + 1;
+    }
+    return 0;
+}
+
+namespace {
+
+// Parses exactly `digits` ASCII digits; -1 if anything else.
+int parseDigits(QStringView text)
+{
+    if (text.isEmpty())
+        return -1;
+    int value = 0;
+    for (QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return -1;
+        value = value * 10 + (c.unicode() - u'0');
+    }
+    return value;
+}
+
+bool plausibleYear(int year)
+{
+    return year >= 1800 && year <= 2200;
+}
+
+} // namespace
+
+std::optional<BirthDate> parseIsoDate(QStringView text)
+{
+    text = text.trimmed();
+    const qsizetype t = text.indexOf(u'T');
+    if (t > 0)
+        text = text.first(t);
+    BirthDate d;
+    if (text.size() == 4) {
+        d.year = parseDigits(text);
+    } else if (text.size() == 7 && text[4] == u'-') {
+        d.year = parseDigits(text.first(4));
+        d.month = parseDigits(text.sliced(5, 2));
+    } else if (text.size() == 10 && text[4] == u'-' && text[7] == u'-') {
+        d.year = parseDigits(text.first(4));
+        d.month = parseDigits(text.sliced(5, 2));
+        d.day = parseDigits(text.sliced(8, 2));
+    } else {
+        return std::nullopt;
+    }
+    if (!plausibleYear(d.year) || d.month < 0 || d.month > 12 || d.day < 0 || d.day > 31)
+        return std::nullopt;
+    if (d.day > 0 && !QDate(d.year, d.month, d.day).isValid())
+        return std::nullopt;
+    if (d.month == 0)
+        d.day = 0;
+    return d;
+}
+
+QString isoFromSlashed(QStringView text, DayMonthOrder order)
+{
+    const auto parts = text.trimmed().split(u'/');
+    if (parts.size() != 3)
+        return {};
+    const int a = parseDigits(parts[0]);
+    const int b = parseDigits(parts[1]);
+    const int year = parseDigits(parts[2]);
+    const int day = order == DayMonthOrder::DayFirst ? a : b;
+    const int month = order == DayMonthOrder::DayFirst ? b : a;
+    const QDate date(year, month, day);
+    if (parts[2].size() != 4 || !date.isValid())
+        return {};
+    return date.toString(Qt::ISODate);
+}
+
+QString isoDate(QStringView text)
+{
+    text = text.trimmed();
+    if (text.size() < 10)
+        return {};
+    const QDate date = QDate::fromString(text.first(10).toString(), Qt::ISODate);
+    return date.isValid() ? date.toString(Qt::ISODate) : QString();
+}
+
+// --- entity building -----------------------------------------------------------------------------
+
+QString scriptOf(QStringView text)
+{
+    for (QChar c : text) {
+        if (!c.isLetter())
+            continue;
+        switch (c.script()) {
+        case QChar::Script_Latin: return {};
+        case QChar::Script_Arabic: return QStringLiteral("Arab");
+        case QChar::Script_Cyrillic: return QStringLiteral("Cyrl");
+        case QChar::Script_Greek: return QStringLiteral("Grek");
+        case QChar::Script_Hebrew: return QStringLiteral("Hebr");
+        case QChar::Script_Han: return QStringLiteral("Hani");
+        case QChar::Script_Hangul: return QStringLiteral("Hang");
+        case QChar::Script_Hiragana:
+        case QChar::Script_Katakana: return QStringLiteral("Jpan");
+        case QChar::Script_Georgian: return QStringLiteral("Geor");
+        case QChar::Script_Armenian: return QStringLiteral("Armn");
+        case QChar::Script_Thai: return QStringLiteral("Thai");
+        case QChar::Script_Devanagari: return QStringLiteral("Deva");
+        case QChar::Script_Bengali: return QStringLiteral("Beng");
+        case QChar::Script_Ethiopic: return QStringLiteral("Ethi");
+        case QChar::Script_Myanmar: return QStringLiteral("Mymr");
+        case QChar::Script_Khmer: return QStringLiteral("Khmr");
+        case QChar::Script_Syriac: return QStringLiteral("Syrc");
+        case QChar::Script_Thaana: return QStringLiteral("Thaa");
+        default: return {};
+        }
+    }
+    return {};
+}
+
+namespace {
+
+void addName(Entity &e, const QString &raw, bool primary, NameStrength strength)
+{
+    const QString name = simplifiedName(raw);
+    if (name.isEmpty())
+        return;
+    for (Name &existing : e.names) {
+        if (existing.full.compare(name, Qt::CaseInsensitive) == 0) {
+            if (strength == NameStrength::Strong)
+                existing.weak = false;
+            return;
+        }
+    }
+    Name n;
+    n.full = name;
+    n.weak = strength == NameStrength::Weak && !primary;
+    n.script = scriptOf(name);
+    const bool isFirst = primary && (e.names.isEmpty() || !e.names.first().primary);
+    n.primary = isFirst;
+    if (isFirst)
+        e.names.prepend(n);
+    else
+        e.names.append(n);
+}
+
+} // namespace
+
+void addPrimaryName(Entity &e, const QString &name)
+{
+    addName(e, name, true, NameStrength::Strong);
+}
+
+void addAlias(Entity &e, const QString &name, NameStrength strength)
+{
+    addName(e, name, false, strength);
+}
+
+void addBirthDate(Entity &e, const BirthDate &date)
+{
+    if (!date.isValid())
+        return;
+    for (const BirthDate &d : std::as_const(e.birthDates)) {
+        if (d.year == date.year && d.month == date.month && d.day == date.day && d.toYear == date.toYear)
+            return;
+    }
+    e.birthDates.append(date);
+}
+
+void addCountryCode(Entity &e, const QString &code)
+{
+    if (code.size() == 2)
+        addUnique(e.countries, code.toUpper());
+}
+
+void addCountryName(Entity &e, const QString &name, const QString &label)
+{
+    const QString trimmed = name.simplified();
+    if (trimmed.isEmpty())
+        return;
+    const QString code = countryCode(trimmed);
+    if (!code.isEmpty())
+        addCountryCode(e, code);
+    else
+        appendRemark(e, QStringLiteral("%1: %2").arg(label, trimmed));
+}
+
+void addIdentifier(Entity &e, const QString &kind, const QString &rawValue, const QString &country)
+{
+    const QString value = rawValue.simplified();
+    if (value.isEmpty())
+        return;
+    for (Identifier &id : e.identifiers) {
+        if (id.kind == kind && id.value.compare(value, Qt::CaseInsensitive) == 0) {
+            if (id.country.isEmpty())
+                id.country = country;
+            return;
+        }
+    }
+    e.identifiers.append(Identifier{kind, value, country});
+}
+
+void addAddress(Entity &e, const QStringList &parts)
+{
+    QStringList clean;
+    for (const QString &p : parts) {
+        const QString s = p.simplified();
+        if (!s.isEmpty() && !clean.contains(s, Qt::CaseInsensitive))
+            clean.append(s);
+    }
+    if (!clean.isEmpty())
+        addUnique(e.addresses, clean.join(QStringLiteral(", ")));
+}
+
+void addUnique(QStringList &list, const QString &value)
+{
+    const QString v = value.trimmed();
+    if (!v.isEmpty() && !list.contains(v))
+        list.append(v);
+}
+
+void appendRemark(Entity &e, const QString &text)
+{
+    const QString t = text.trimmed();
+    if (t.isEmpty() || e.remarks.contains(t))
+        return;
+    if (!e.remarks.isEmpty())
+        e.remarks += QStringLiteral("\n");
+    e.remarks += t;
+}
+
+void setGender(Entity &e, QStringView text)
+{
+    const QString g = text.trimmed().toString().toLower();
+    if (g == u"male" || g == u"m")
+        e.gender = QStringLiteral("male");
+    else if (g == u"female" || g == u"f")
+        e.gender = QStringLiteral("female");
+}
+
+QString canonicalImo(const QString &text)
+{
+    QString digits;
+    for (QChar c : text) {
+        if (c.isDigit())
+            digits += c;
+    }
+    if (digits.size() == 7)
+        return QStringLiteral("IMO ") + digits;
+    return text.simplified();
+}
+
+QString ofacNull(const QString &field)
+{
+    const QString t = field.trimmed();
+    return t == u"-0-" ? QString() : t;
+}
+
+void finishResult(ImportResult &result)
+{
+    qint64 names = 0;
+    for (Entity &e : result.entities) {
+        // A record whose source marks no primary name is known by its first name.
+        if (!e.names.isEmpty() && !e.names.first().primary) {
+            e.names.first().primary = true;
+            e.names.first().weak = false;
+        }
+        names += e.names.size();
+        // A passport's issuer or a registry's country is a citizenship or jurisdiction too.
+        for (const Identifier &id : std::as_const(e.identifiers))
+            addCountryCode(e, id.country);
+    }
+    result.nameCount = names;
+}
+
+} // namespace kyc::screening::detail
