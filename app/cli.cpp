@@ -6,8 +6,10 @@
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/openapi.h"
 #include "backend/identity/accountservice.h"
+#include "backend/screening/screeningservice.h"
 
 #include <QCommandLineParser>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -122,6 +124,53 @@ int runAccountCommand(Backend &backend, const QString &command, const Options &o
         return 2;
     return report(accounts.resetMfa(a.value(QStringLiteral("email"))),
                   QStringLiteral("MFA reset; the user's sessions were revoked"));
+}
+
+int runImportList(const Options &o)
+{
+    const QStringList &cmd = o.adminCommand;
+    if (cmd.size() < 4) {
+        err() << kAdminUsage;
+        return 2;
+    }
+    const auto format = screening::parseFormat(cmd.at(2));
+    if (!format) {
+        err() << "unknown list format " << cmd.at(2) << "\n" << kAdminUsage;
+        return 2;
+    }
+    SystemClock clock;
+    auto backend = Backend::open(o.config, clock);
+    if (!backend) {
+        err() << "cannot open " << o.config.dataDir << ": " << backend.error().message << "\n";
+        return 2;
+    }
+    int lastPercent = -1;
+    auto progress = [&lastPercent](qint64 done, qint64 total) {
+        const int percent = total > 0 ? int(done * 100 / total) : 100;
+        if (percent / 10 != lastPercent / 10) {
+            err() << "\rimporting… " << percent << "%";
+            err().flush();
+        }
+        lastPercent = percent;
+    };
+    auto v = (*backend)->screening().importList(Actor::system(), *format, cmd.mid(3),
+                                                o.adminOptions.value(QStringLiteral("name")), progress);
+    err() << "\n";
+    if (!v) {
+        err() << "import failed: " << v.error().message;
+        for (const auto &f : v.error().fields)
+            err() << " (" << f.message << ")";
+        err() << "; the serving version is unchanged\n";
+        return 1;
+    }
+    out() << "imported " << v->source << " (" << v->format << "): " << v->entityCount << " entities, " << v->nameCount
+          << " names, " << v->problemCount << " malformed rows; delta +" << v->added << " ~" << v->changed << " -" << v->removed
+          << "; sha256 " << v->sha256 << "\n";
+    for (const auto &p : v->problems)
+        out() << "  line " << p.toObject().value(QStringLiteral("line")).toInteger() << ": "
+              << p.toObject().value(QStringLiteral("message")).toString() << "\n";
+    out().flush();
+    return 0;
 }
 
 } // namespace
@@ -270,6 +319,8 @@ int runAdmin(const Options &options)
         out().flush();
         return 0;
     }
+    if (cmd.size() >= 2 && cmd.at(1) == QStringLiteral("import-list"))
+        return runImportList(options);
     static const QStringList commands
         = {QStringLiteral("verify-audit"), QStringLiteral("create-firm"), QStringLiteral("create-user"),
            QStringLiteral("set-platform-admin"), QStringLiteral("reset-mfa")};

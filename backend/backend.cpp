@@ -5,11 +5,12 @@
 #include "backend/identity/auditaccess.h"
 #include "backend/identity/authservice.h"
 #include "backend/mail/smtpclient.h"
+#include "backend/screening/screeningservice.h"
 #include "backend/security/secretfile.h"
 
 #include <QDir>
-#include <QSslCertificate>
 #include <QSqlQuery>
+#include <QSslCertificate>
 
 namespace kyc {
 
@@ -68,7 +69,8 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     if (!config.smtpCaFile.isEmpty()) {
         smtp->extraCaCertificates = QSslCertificate::fromPath(config.smtpCaFile);
         if (smtp->extraCaCertificates.isEmpty())
-            return fail(Error::validation(QStringLiteral("KYCONNECT_SMTP_CA_FILE"), QStringLiteral("no PEM certificate could be read from the file")));
+            return fail(Error::validation(QStringLiteral("KYCONNECT_SMTP_CA_FILE"),
+                                          QStringLiteral("no PEM certificate could be read from the file")));
     }
     b->m_outbox = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), config.mailFrom);
     b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox,
@@ -77,6 +79,9 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     b->m_accounts = std::make_unique<identity::AccountService>(*b->m_identity, *b->m_authService);
     b->m_apiKeys = std::make_unique<identity::ApiKeyService>(*b->m_identity);
     b->m_auditAccess = std::make_unique<identity::AuditAccess>(*b->m_audit);
+    b->m_screening = std::make_unique<screening::ScreeningService>(*b->m_db, clock, *b->m_audit);
+    if (auto s = b->m_screening->load(); !s)
+        return fail(s.error());
     return b;
 }
 
@@ -88,6 +93,13 @@ qint64 Backend::uptimeSeconds() const
 QList<HealthCheck> Backend::readinessChecks()
 {
     return {
+        {QStringLiteral("sanctions_lists"),
+         [this]() -> Result<QString> {
+             const qint64 n = m_screening->loadedEntities();
+             if (n == 0)
+                 return fail(ErrorCode::Unavailable, QStringLiteral("no sanctions list is loaded (kyconnect admin import-list)"));
+             return QStringLiteral("%1 listed entities loaded").arg(n);
+         }},
         {QStringLiteral("database"),
          [this]() -> Result<QString> {
              QSqlQuery q(m_db->connection());

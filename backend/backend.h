@@ -9,6 +9,10 @@
 #include <atomic>
 #include <memory>
 
+namespace kyc::screening {
+class ScreeningService;
+}
+
 namespace kyc::identity {
 class Tokens;
 class SessionCache;
@@ -43,6 +47,7 @@ public:
     [[nodiscard]] identity::ApiKeyService &apiKeys() { return *m_apiKeys; }
     [[nodiscard]] identity::AuditAccess &auditAccess() { return *m_auditAccess; }
     [[nodiscard]] identity::Outbox &outbox() { return *m_outbox; }
+    [[nodiscard]] screening::ScreeningService &screening() { return *m_screening; }
     // Moves whenever identity data changes (caches of profiles compare against it).
     [[nodiscard]] quint64 identityEpoch() const { return m_identityEpoch.load(); }
     [[nodiscard]] qint64 uptimeSeconds() const;
@@ -71,6 +76,7 @@ private:
     std::unique_ptr<identity::AccountService> m_accounts;
     std::unique_ptr<identity::ApiKeyService> m_apiKeys;
     std::unique_ptr<identity::AuditAccess> m_auditAccess;
+    std::unique_ptr<screening::ScreeningService> m_screening;
 };
 
 } // namespace kyc

@@ -351,7 +351,7 @@ private slots:
         QTest::addColumn<int>("status");
 
         QTest::newRow("/health/") << QByteArray("/api/v1/health/") << 200;
-        QTest::newRow("/health/ready/") << QByteArray("/api/v1/health/ready/") << 200;
+        QTest::newRow("/health/openapi.json/") << QByteArray("/api/v1/health/openapi.json/") << 200;
         QTest::newRow("/onboarding/cases/:id/") << withId("/api/v1/onboarding/cases/", "/") << 501;
     }
 

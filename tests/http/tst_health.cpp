@@ -2,6 +2,7 @@
 // Postman collection generated from it.
 #include "backend/http/apirouter.h"
 #include "backend/http/controllers/controllers.h"
+#include "backend/screening/screeningservice.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -154,6 +155,17 @@ private slots:
 
     void readiness()
     {
+        // With no sanctions list loaded the instance is not ready, and says why.
+        const test::HttpResult empty = test::request(m_server->port(), "GET", "/api/v1/health/ready");
+        QCOMPARE(empty.status, 503);
+        QVERIFY2(empty.json().value(QStringLiteral("message")).toString().contains(QStringLiteral("sanctions_lists")),
+                 empty.body.constData());
+        QCOMPARE(empty.json().value(QStringLiteral("statusCode")).toInt(), 503);
+        auto imported = m_server->backend().screening().importList(
+            kyc::Actor::system(), kyc::screening::ListFormat::UnXml,
+            {test::sharedDir() + QStringLiteral("/data/sanctions/un_consolidated_xml/2026-02-27/UN_consolidated.xml")});
+        QVERIFY2(imported.has_value(), imported ? "" : qPrintable(imported.error().message));
+
         const test::HttpResult r = test::request(m_server->port(), "GET", "/api/v1/health/ready");
         QVERIFY(r.ok);
         QCOMPARE(r.status, 200);
@@ -167,6 +179,7 @@ private slots:
         }
         QVERIFY2(checks.contains(QStringLiteral("database")), r.body.constData());
         QVERIFY2(checks.contains(QStringLiteral("migrations")), r.body.constData());
+        QVERIFY2(checks.contains(QStringLiteral("sanctions_lists")), r.body.constData());
         for (auto it = checks.cbegin(); it != checks.cend(); ++it)
             QVERIFY2(it.value(), qPrintable(it.key()));
     }

@@ -377,7 +377,7 @@ private slots:
             {"POST /api/v1/onboarding/business HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                  + QByteArray::number(login.size()) + "\r\n\r\n" + login,
              501},
-            {"GET /api/v1/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
+            {"GET /api/v1/health/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
         };
         QSet<QByteArray> ids;
         for (const auto &[raw, status] : exchanges) {

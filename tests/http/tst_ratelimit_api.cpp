@@ -118,11 +118,11 @@ private slots:
         test::TestServer server(limitedConfig());
         QVERIFY(server.port());
         QCOMPARE(health(server.port()).status, 200);
-        QCOMPARE(test::request(server.port(), "GET", "/api/v1/health/ready").status, 200);
+        QCOMPARE(test::request(server.port(), "GET", "/api/v1/health/openapi.json").status, 200);
         QCOMPARE(test::request(server.port(), "GET", "/api/v1/billing/plans").status, 501);
         QCOMPARE(test::request(server.port(), "GET", "/api/v1/health/openapi.json").status, 200);
         QCOMPARE(health(server.port()).status, 200);
-        const test::HttpResult limited = test::request(server.port(), "GET", "/api/v1/health/ready");
+        const test::HttpResult limited = test::request(server.port(), "GET", "/api/v1/health/openapi.json");
         QVERIFY2(tooManyMismatch(limited, 60).isEmpty(), qPrintable(tooManyMismatch(limited, 60)));
     }
 

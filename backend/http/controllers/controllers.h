@@ -29,7 +29,7 @@ struct HealthDeps {
 [[nodiscard]] Controller makeFirmsController(Backend *backend);
 [[nodiscard]] Controller makeOnboardingController();
 [[nodiscard]] Controller makeVerificationController();
-[[nodiscard]] Controller makeScreeningController();
+[[nodiscard]] Controller makeScreeningController(Backend *backend);
 [[nodiscard]] Controller makeAuditController(Backend *backend);
 [[nodiscard]] Controller makeBillingController();
 [[nodiscard]] Controller makeWalletController();

@@ -92,7 +92,7 @@ QList<Controller> makeAllControllers(HealthDeps health, Backend *backend)
             makeFirmsController(backend),
             makeOnboardingController(),
             makeVerificationController(),
-            makeScreeningController(),
+            makeScreeningController(backend),
             makeAuditController(backend),
             makeBillingController(),
             makeWalletController(),

@@ -1,0 +1,626 @@
+#include "backend/screening/screeningservice.h"
+
+#include "backend/core/ids.h"
+#include "backend/core/json.h"
+#include "backend/identity/permissions.h"
+#include "backend/screening/entityjson.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSqlQuery>
+
+#include <algorithm>
+
+namespace kyc::screening {
+
+namespace {
+
+const QString kScreenScope = QStringLiteral("aml:screen");
+const QString kReadScope = QStringLiteral("aml:read");
+
+QString defaultSource(ListFormat f)
+{
+    switch (f) {
+    case ListFormat::OfacSdnCsv: return QStringLiteral("ofac_sdn");
+    case ListFormat::OfacConsCsv: return QStringLiteral("ofac_cons");
+    case ListFormat::UnXml: return QStringLiteral("un");
+    case ListFormat::EuFsfXml: return QStringLiteral("eu_fsf");
+    case ListFormat::UkXml: return QStringLiteral("uk_hmt");
+    case ListFormat::BisDplTxt: return QStringLiteral("us_bis_dpl");
+    case ListFormat::CslCsv: return QStringLiteral("us_csl");
+    case ListFormat::FtmJson: return QStringLiteral("opensanctions");
+    }
+    return QStringLiteral("list");
+}
+
+std::optional<BirthDate> readBirthDate(const QString &s)
+{
+    static const QRegularExpression re(QStringLiteral("^(\\d{4})(?:-(\\d{2})(?:-(\\d{2}))?)?$"));
+    const auto m = re.match(s);
+    if (!m.hasMatch())
+        return std::nullopt;
+    BirthDate d{m.captured(1).toInt(), m.captured(2).toInt(), m.captured(3).toInt(), 0};
+    if (d.year < 1850 || d.month > 12 || d.day > 31)
+        return std::nullopt;
+    if (d.day && !QDate(d.year, d.month, d.day).isValid())
+        return std::nullopt;
+    return d;
+}
+
+QJsonObject explanationJson(const Match &m)
+{
+    QJsonArray tokens, qualifiers;
+    for (const auto &t : m.tokens)
+        tokens.append(QJsonObject{{QStringLiteral("query_token"), t.queryToken},
+                                  {QStringLiteral("name_token"), t.nameToken},
+                                  {QStringLiteral("similarity"), t.similarity},
+                                  {QStringLiteral("how"), t.how}});
+    for (const auto &q : m.qualifiers)
+        qualifiers.append(QJsonObject{
+            {QStringLiteral("kind"), q.kind}, {QStringLiteral("outcome"), q.outcome}, {QStringLiteral("effect"), q.effect}});
+    return {{QStringLiteral("name_score"), m.nameScore},
+            {QStringLiteral("tokens"), tokens},
+            {QStringLiteral("qualifiers"), qualifiers}};
+}
+
+QString statusFor(const QList<StoredMatch> &matches)
+{
+    if (matches.isEmpty())
+        return QStringLiteral("clear");
+    bool allFalse = true;
+    for (const auto &m : matches) {
+        if (m.resolution == QStringLiteral("true_positive"))
+            return QStringLiteral("confirmed_match");
+        allFalse = allFalse && m.resolution == QStringLiteral("false_positive");
+    }
+    return allFalse ? QStringLiteral("false_positive") : QStringLiteral("potential_match");
+}
+
+} // namespace
+
+QString subjectKey(const ScreenInput &in)
+{
+    return in.name.simplified().toLower() + u'|' + entityTypeName(in.type) + u'|' + in.birthDate;
+}
+
+ScreeningService::ScreeningService(storage::Database &db, const Clock &clock, audit::AuditLog &audit)
+    : m_db(db)
+    , m_clock(clock)
+    , m_audit(audit)
+    , m_matcher(std::make_shared<const Matcher>(QList<Entity>{}))
+{
+}
+
+std::shared_ptr<const Matcher> ScreeningService::matcher() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_matcher;
+}
+
+qint64 ScreeningService::loadedEntities() const
+{
+    return matcher()->entityCount();
+}
+
+Status ScreeningService::rebuild()
+{
+    QList<Entity> entities;
+    QSqlQuery q(m_db.connection());
+    q.setForwardOnly(true);
+    if (!q.exec(
+            QStringLiteral("SELECT e.data FROM list_entities e JOIN list_versions v ON v.id = e.version_id WHERE v.active = 1")))
+        return fail(Error::internal(QStringLiteral("cannot read list entities")));
+    while (q.next())
+        entities.append(entityFromJson(QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object()));
+    auto built = std::make_shared<const Matcher>(std::move(entities));
+    QMutexLocker lock(&m_mutex);
+    m_matcher = std::move(built); // screenings in flight keep the index they started with
+    return {};
+}
+
+Status ScreeningService::load()
+{
+    return rebuild();
+}
+
+Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat format, const QStringList &files,
+                                                 const QString &sourceIn, const std::function<void(qint64, qint64)> &progress)
+{
+    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
+        return fail(ErrorCode::Forbidden, QStringLiteral("Importing lists requires the admin role or a stronger one"));
+    QMutexLocker importLock(&m_importMutex);
+    auto imported = screening::importList(format, files, progress);
+    if (!imported)
+        return fail(imported.error());
+    if (imported->entities.isEmpty())
+        return fail(Error::validation(QStringLiteral("files"),
+                                      QStringLiteral("the file holds no entity of this format; nothing was imported")));
+
+    QStringList sorted = files;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const QString &a, const QString &b) { return QFileInfo(a).fileName() < QFileInfo(b).fileName(); });
+    QCryptographicHash sha(QCryptographicHash::Sha256);
+    for (const auto &f : sorted) {
+        QFile file(f);
+        if (file.open(QIODevice::ReadOnly))
+            sha.addData(&file);
+    }
+    ListVersion v;
+    v.id = newId();
+    v.source = sourceIn.isEmpty() ? defaultSource(format) : sourceIn;
+    v.format = formatName(format);
+    v.publicationDate = imported->publicationDate;
+    v.sha256 = QString::fromLatin1(sha.result().toHex());
+    v.entityCount = imported->entities.size();
+    v.nameCount = imported->nameCount;
+    v.problemCount = imported->problems.size();
+    for (qsizetype i = 0; i < imported->problems.size() && i < 100; ++i)
+        v.problems.append(QJsonObject{{QStringLiteral("line"), imported->problems[i].line},
+                                      {QStringLiteral("message"), imported->problems[i].message}});
+    v.loadedAt = isoUtc(m_clock.now());
+    v.active = true;
+
+    // The delta against the version it replaces.
+    QHash<QString, QString> previous;
+    QString previousId;
+    {
+        QSqlQuery q(m_db.connection());
+        q.prepare(QStringLiteral(
+            "SELECT e.entity_id, e.content_hash, v.id FROM list_entities e JOIN list_versions v ON v.id = e.version_id "
+            "WHERE v.source = ? AND v.active = 1"));
+        q.addBindValue(v.source);
+        if (auto s = storage::exec(q); !s)
+            return fail(s.error());
+        while (q.next()) {
+            previous.insert(q.value(0).toString(), q.value(1).toString());
+            previousId = q.value(2).toString();
+        }
+    }
+    QHash<QString, QString> hashes;
+    for (auto &e : imported->entities) {
+        if (e.source.isEmpty())
+            e.source = v.source;
+        hashes.insert(e.id, contentHash(e));
+    }
+    for (auto it = hashes.cbegin(); it != hashes.cend(); ++it) {
+        const auto p = previous.constFind(it.key());
+        if (p == previous.cend())
+            ++v.added;
+        else if (*p != it.value())
+            ++v.changed;
+    }
+    for (auto it = previous.cbegin(); it != previous.cend(); ++it)
+        v.removed += hashes.contains(it.key()) ? 0 : 1;
+
+    storage::Transaction tx(m_db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery off(m_db.connection());
+    off.prepare(QStringLiteral("UPDATE list_versions SET active = 0 WHERE source = ? AND active = 1"));
+    off.addBindValue(v.source);
+    if (auto s = storage::exec(off); !s)
+        return fail(s.error());
+    QSqlQuery ins(m_db.connection());
+    ins.prepare(
+        QStringLiteral("INSERT INTO list_versions (id, source, format, publication_date, sha256, entity_count, name_count, "
+                       "problem_count, problems, added, changed, removed, loaded_at, active) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
+    for (const QVariant &val :
+         {QVariant(v.id), QVariant(v.source), QVariant(v.format),
+          v.publicationDate.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(v.publicationDate),
+          QVariant(v.sha256), QVariant(v.entityCount), QVariant(v.nameCount), QVariant(v.problemCount),
+          QVariant(QString::fromUtf8(QJsonDocument(v.problems).toJson(QJsonDocument::Compact))), QVariant(v.added),
+          QVariant(v.changed), QVariant(v.removed), QVariant(v.loadedAt)})
+        ins.addBindValue(val);
+    if (auto s = storage::exec(ins); !s)
+        return fail(s.error());
+    QSqlQuery ent(m_db.connection());
+    ent.prepare(QStringLiteral("INSERT INTO list_entities (version_id, entity_id, content_hash, data) VALUES (?, ?, ?, ?)"));
+    QSet<QString> seen;
+    for (const auto &e : imported->entities) {
+        if (seen.contains(e.id))
+            continue; // a repeated id in the file: the first one counts (the importer reported it)
+        seen.insert(e.id);
+        ent.addBindValue(v.id);
+        ent.addBindValue(e.id);
+        ent.addBindValue(hashes.value(e.id));
+        ent.addBindValue(QString::fromUtf8(json::compact(toJson(e))));
+        if (auto s = storage::exec(ent); !s)
+            return fail(s.error());
+    }
+    auto event = m_audit.append({QString(), actor.actorType(), actor.actorId(), QStringLiteral("list.imported"),
+                                 QStringLiteral("list_version"), v.id, actor.ip,
+                                 QJsonObject{{QStringLiteral("source"), v.source},
+                                             {QStringLiteral("format"), v.format},
+                                             {QStringLiteral("sha256"), v.sha256},
+                                             {QStringLiteral("entities"), v.entityCount},
+                                             {QStringLiteral("problems"), v.problemCount},
+                                             {QStringLiteral("added"), v.added},
+                                             {QStringLiteral("changed"), v.changed},
+                                             {QStringLiteral("removed"), v.removed},
+                                             {QStringLiteral("replaces"), previousId}}});
+    if (!event)
+        return fail(event.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    if (auto s = rebuild(); !s)
+        return fail(s.error());
+    return v;
+}
+
+Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
+        return fail(s.error());
+    QSqlQuery q(m_db.connection());
+    if (!q.exec(QStringLiteral(
+            "SELECT id, source, format, publication_date, sha256, entity_count, name_count, problem_count, problems, "
+            "added, changed, removed, loaded_at, active FROM list_versions WHERE active = 1 ORDER BY source")))
+        return fail(Error::internal(QStringLiteral("cannot read list versions")));
+    QList<ListVersion> out;
+    while (q.next()) {
+        ListVersion v;
+        v.id = q.value(0).toString();
+        v.source = q.value(1).toString();
+        v.format = q.value(2).toString();
+        v.publicationDate = q.value(3).toString();
+        v.sha256 = q.value(4).toString();
+        v.entityCount = q.value(5).toLongLong();
+        v.nameCount = q.value(6).toLongLong();
+        v.problemCount = q.value(7).toLongLong();
+        v.problems = QJsonDocument::fromJson(q.value(8).toString().toUtf8()).array();
+        v.added = q.value(9).toLongLong();
+        v.changed = q.value(10).toLongLong();
+        v.removed = q.value(11).toLongLong();
+        v.loadedAt = q.value(12).toString();
+        v.active = q.value(13).toBool();
+        out << v;
+    }
+    return out;
+}
+
+Result<double> ScreeningService::firmThreshold(const QString &firmId)
+{
+    QSqlQuery q(m_db.connection());
+    q.prepare(QStringLiteral("SELECT settings FROM firms WHERE id = ?"));
+    q.addBindValue(firmId);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next())
+        return Matcher::defaultThreshold();
+    const QJsonObject settings = QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object();
+    return settings.value(QStringLiteral("screening_match_threshold")).toDouble(Matcher::defaultThreshold());
+}
+
+Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput &in)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kScreenScope); !s)
+        return fail(s.error());
+    QList<FieldError> errors;
+    const QString name = in.name.simplified();
+    if (name.isEmpty() || name.size() > 300)
+        errors << FieldError{QStringLiteral("name"), QStringLiteral("name must be 1 to 300 characters long")};
+    std::optional<BirthDate> dob;
+    if (!in.birthDate.isEmpty() && !(dob = readBirthDate(in.birthDate)))
+        errors << FieldError{QStringLiteral("birth_date"), QStringLiteral("birth_date must be YYYY, YYYY-MM or YYYY-MM-DD")};
+    static const QRegularExpression cc(QStringLiteral("^[A-Za-z]{2}$"));
+    if (!in.country.isEmpty() && !cc.match(in.country).hasMatch())
+        errors << FieldError{QStringLiteral("country"), QStringLiteral("country must be an ISO 3166-1 alpha-2 code")};
+    if (in.threshold >= 0 && (in.threshold < 0.5 || in.threshold > 1))
+        errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
+    auto current = matcher();
+    auto versions = lists(Actor::system(actor.firmId));
+    if (!versions)
+        return fail(versions.error());
+    QSet<QString> loadedSources;
+    for (const auto &v : *versions)
+        loadedSources.insert(v.source);
+    for (const auto &l : in.lists) {
+        if (!loadedSources.contains(l))
+            errors << FieldError{QStringLiteral("lists"), QStringLiteral("list %1 is not loaded").arg(l)};
+    }
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    auto threshold = in.threshold >= 0 ? Result<double>(in.threshold) : firmThreshold(actor.firmId);
+    if (!threshold)
+        return fail(threshold.error());
+
+    Query q;
+    q.name = name;
+    q.type = in.type;
+    if (dob)
+        q.birthDate = *dob;
+    q.country = in.country.toUpper();
+    q.threshold = *threshold;
+    QList<Match> found = current->screen(q, 50);
+    const QString key = subjectKey(in);
+
+    Screening s;
+    s.id = newId();
+    s.subject = QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("type"), entityTypeName(in.type)}};
+    if (!in.birthDate.isEmpty())
+        s.subject.insert(QStringLiteral("birth_date"), in.birthDate);
+    if (!in.country.isEmpty())
+        s.subject.insert(QStringLiteral("country"), in.country.toUpper());
+    s.source = in.source;
+    s.caseId = in.caseId;
+    s.threshold = *threshold;
+    s.createdBy = actor.actorId();
+    s.createdAt = isoUtc(m_clock.now());
+    QHash<QString, QString> versionOf;
+    for (const auto &v : *versions) {
+        versionOf.insert(v.source, v.id);
+        if (in.lists.isEmpty() || in.lists.contains(v.source))
+            s.lists.append(QJsonObject{{QStringLiteral("source"), v.source},
+                                       {QStringLiteral("version_id"), v.id},
+                                       {QStringLiteral("publication_date"), v.publicationDate}});
+    }
+
+    storage::Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return fail(st.error());
+    for (const auto &m : found) {
+        const Entity &e = *m.entity;
+        if (!in.lists.isEmpty() && !in.lists.contains(e.source))
+            continue;
+        const QString hash = contentHash(e);
+        // A hit resolved as a false positive for this subject stays quiet until the entity changes.
+        QSqlQuery sup(m_db.connection());
+        sup.prepare(
+            QStringLiteral("SELECT entity_hash FROM match_suppressions WHERE firm_id = ? AND subject_key = ? AND entity_id = ?"));
+        sup.addBindValue(actor.firmId);
+        sup.addBindValue(key);
+        sup.addBindValue(e.id);
+        if (auto st = storage::exec(sup); !st)
+            return fail(st.error());
+        if (sup.next() && sup.value(0).toString() == hash) {
+            ++s.suppressed;
+            continue;
+        }
+        StoredMatch sm;
+        sm.id = newId();
+        sm.listSource = e.source;
+        sm.listVersionId = versionOf.value(e.source);
+        sm.entityId = e.id;
+        sm.entityName = e.primaryName();
+        sm.matchedName = e.names.value(m.nameIndex).full;
+        sm.category = category(e);
+        sm.score = m.score;
+        sm.explanation = explanationJson(m);
+        s.matches << sm;
+    }
+    s.status = statusFor(s.matches);
+    QSqlQuery row(m_db.connection());
+    row.prepare(QStringLiteral(
+        "INSERT INTO screenings (id, firm_id, subject_key, subject, source, case_id, batch_id, status, threshold, lists, "
+        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"));
+    for (const QVariant &val :
+         {QVariant(s.id), QVariant(actor.firmId), QVariant(key), QVariant(QString::fromUtf8(json::compact(s.subject))),
+          QVariant(s.source), s.caseId.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s.caseId),
+          QVariant(s.status), QVariant(s.threshold),
+          QVariant(QString::fromUtf8(QJsonDocument(s.lists).toJson(QJsonDocument::Compact))), QVariant(s.createdBy),
+          QVariant(s.createdAt)})
+        row.addBindValue(val);
+    if (auto st = storage::exec(row); !st)
+        return fail(st.error());
+    for (const auto &sm : s.matches) {
+        QSqlQuery ins(m_db.connection());
+        ins.prepare(QStringLiteral(
+            "INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
+            "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        const Entity *e = nullptr;
+        for (const auto &m : found) {
+            if (m.entity->id == sm.entityId)
+                e = m.entity;
+        }
+        for (const QVariant &val :
+             {QVariant(sm.id), QVariant(s.id), QVariant(actor.firmId), QVariant(sm.listSource), QVariant(sm.listVersionId),
+              QVariant(sm.entityId), QVariant(e ? contentHash(*e) : QString()), QVariant(sm.entityName), QVariant(sm.matchedName),
+              QVariant(sm.category), QVariant(sm.score), QVariant(QString::fromUtf8(json::compact(sm.explanation)))})
+            ins.addBindValue(val);
+        if (auto st = storage::exec(ins); !st)
+            return fail(st.error());
+    }
+    auto event = m_audit.append({actor.firmId, actor.actorType(), actor.actorId(), QStringLiteral("screening.created"),
+                                 QStringLiteral("screening"), s.id, actor.ip,
+                                 QJsonObject{{QStringLiteral("status"), s.status},
+                                             {QStringLiteral("matches"), int(s.matches.size())},
+                                             {QStringLiteral("suppressed"), s.suppressed},
+                                             {QStringLiteral("source"), s.source}}});
+    if (!event)
+        return fail(event.error());
+    if (auto st = tx.commit(); !st)
+        return fail(st.error());
+    return s;
+}
+
+Result<Screening> ScreeningService::loadScreening(const QString &firmId, const QString &id)
+{
+    QSqlQuery q(m_db.connection());
+    q.prepare(
+        QStringLiteral("SELECT id, subject, source, case_id, status, threshold, lists, created_by, created_at FROM screenings "
+                       "WHERE firm_id = ? AND id = ?"));
+    q.addBindValue(firmId);
+    q.addBindValue(id);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("Screening not found"));
+    Screening s;
+    s.id = q.value(0).toString();
+    s.subject = QJsonDocument::fromJson(q.value(1).toString().toUtf8()).object();
+    s.source = q.value(2).toString();
+    s.caseId = q.value(3).toString();
+    s.status = q.value(4).toString();
+    s.threshold = q.value(5).toDouble();
+    s.lists = QJsonDocument::fromJson(q.value(6).toString().toUtf8()).array();
+    s.createdBy = q.value(7).toString();
+    s.createdAt = q.value(8).toString();
+    QSqlQuery m(m_db.connection());
+    m.prepare(QStringLiteral(
+        "SELECT id, list_source, list_version_id, entity_id, entity_name, matched_name, category, score, explanation, "
+        "resolution, reason, resolved_by, resolved_at FROM screening_matches WHERE firm_id = ? AND screening_id = ? "
+        "ORDER BY score DESC"));
+    m.addBindValue(firmId);
+    m.addBindValue(id);
+    if (auto st = storage::exec(m); !st)
+        return fail(st.error());
+    while (m.next()) {
+        StoredMatch sm;
+        sm.id = m.value(0).toString();
+        sm.listSource = m.value(1).toString();
+        sm.listVersionId = m.value(2).toString();
+        sm.entityId = m.value(3).toString();
+        sm.entityName = m.value(4).toString();
+        sm.matchedName = m.value(5).toString();
+        sm.category = m.value(6).toString();
+        sm.score = m.value(7).toDouble();
+        sm.explanation = QJsonDocument::fromJson(m.value(8).toString().toUtf8()).object();
+        sm.resolution = m.value(9).toString();
+        sm.reason = m.value(10).toString();
+        sm.resolvedBy = m.value(11).toString();
+        sm.resolvedAt = m.value(12).toString();
+        s.matches << sm;
+    }
+    return s;
+}
+
+Result<Screening> ScreeningService::screening(const Actor &actor, const QString &id)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
+        return fail(s.error());
+    return loadScreening(actor.firmId, id);
+}
+
+Result<Page<Screening>> ScreeningService::screenings(const Actor &actor, const ScreeningFilter &f, const PageRequest &page)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
+        return fail(s.error());
+    QString where = QStringLiteral(" WHERE firm_id = ?");
+    QVariantList binds{actor.firmId};
+    if (!f.status.isEmpty()) {
+        where += QStringLiteral(" AND status = ?");
+        binds << f.status;
+    }
+    if (!f.caseId.isEmpty()) {
+        where += QStringLiteral(" AND case_id = ?");
+        binds << f.caseId;
+    }
+    if (!f.source.isEmpty()) {
+        where += QStringLiteral(" AND source = ?");
+        binds << f.source;
+    }
+    QSqlQuery c(m_db.connection());
+    c.prepare(QStringLiteral("SELECT COUNT(*) FROM screenings") + where);
+    for (const auto &b : binds)
+        c.addBindValue(b);
+    if (auto s = storage::exec(c); !s || !c.next())
+        return fail(Error::internal(QStringLiteral("count failed")));
+    Page<Screening> out;
+    out.request = page;
+    out.total = c.value(0).toLongLong();
+    QSqlQuery q(m_db.connection());
+    q.prepare(QStringLiteral("SELECT id FROM screenings") + where
+              + QStringLiteral(" ORDER BY created_at DESC, id LIMIT ? OFFSET ?"));
+    for (const auto &b : binds)
+        q.addBindValue(b);
+    q.addBindValue(page.limit);
+    q.addBindValue(page.offset());
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    QStringList ids;
+    while (q.next())
+        ids << q.value(0).toString();
+    for (const auto &id : ids) {
+        auto s = loadScreening(actor.firmId, id);
+        if (!s)
+            return fail(s.error());
+        out.items << *s;
+    }
+    return out;
+}
+
+Result<Screening> ScreeningService::resolve(const Actor &actor, const QString &screeningId, const QString &matchId,
+                                            const QString &resolution, const QString &reason)
+{
+    if (auto s = identity::require(actor, identity::Permission::ScreeningResolve); !s)
+        return fail(s.error());
+    QList<FieldError> errors;
+    if (resolution != QStringLiteral("true_positive") && resolution != QStringLiteral("false_positive"))
+        errors << FieldError{QStringLiteral("resolution"), QStringLiteral("resolution must be true_positive or false_positive")};
+    if (reason.trimmed().isEmpty() || reason.size() > 2000)
+        errors << FieldError{QStringLiteral("reason"), QStringLiteral("reason must be 1 to 2000 characters long")};
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    storage::Transaction tx(m_db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery q(m_db.connection());
+    q.prepare(QStringLiteral(
+        "SELECT m.resolution, m.entity_id, m.entity_hash, s.subject_key FROM screening_matches m "
+        "JOIN screenings s ON s.id = m.screening_id WHERE m.id = ? AND m.screening_id = ? AND m.firm_id = ? AND s.firm_id = ?"));
+    q.addBindValue(matchId);
+    q.addBindValue(screeningId);
+    q.addBindValue(actor.firmId);
+    q.addBindValue(actor.firmId);
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("Match not found"));
+    if (!q.value(0).isNull())
+        return fail(ErrorCode::Conflict, QStringLiteral("This match is already resolved as %1").arg(q.value(0).toString()));
+    const QString entityId = q.value(1).toString(), hash = q.value(2).toString(), key = q.value(3).toString();
+    q.finish();
+    const QString now = isoUtc(m_clock.now());
+    QSqlQuery u(m_db.connection());
+    u.prepare(
+        QStringLiteral("UPDATE screening_matches SET resolution = ?, reason = ?, resolved_by = ?, resolved_at = ? WHERE id = ?"));
+    for (const QVariant &v :
+         {QVariant(resolution), QVariant(reason.trimmed()), QVariant(actor.actorId()), QVariant(now), QVariant(matchId)})
+        u.addBindValue(v);
+    if (auto s = storage::exec(u); !s)
+        return fail(s.error());
+    if (resolution == QStringLiteral("false_positive")) {
+        QSqlQuery sup(m_db.connection());
+        sup.prepare(
+            m_db.dialect().upsert(QStringLiteral("match_suppressions"),
+                                  {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id"),
+                                   QStringLiteral("entity_hash"), QStringLiteral("match_id"), QStringLiteral("created_at")},
+                                  {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id")}));
+        for (const QVariant &v :
+             {QVariant(actor.firmId), QVariant(key), QVariant(entityId), QVariant(hash), QVariant(matchId), QVariant(now)})
+            sup.addBindValue(v);
+        if (auto s = storage::exec(sup); !s)
+            return fail(s.error());
+    }
+    auto current = loadScreening(actor.firmId, screeningId);
+    if (!current)
+        return fail(current.error());
+    const QString status = statusFor(current->matches);
+    QSqlQuery st(m_db.connection());
+    st.prepare(QStringLiteral("UPDATE screenings SET status = ? WHERE id = ? AND firm_id = ?"));
+    st.addBindValue(status);
+    st.addBindValue(screeningId);
+    st.addBindValue(actor.firmId);
+    if (auto s = storage::exec(st); !s)
+        return fail(s.error());
+    current->status = status;
+    auto event = m_audit.append({actor.firmId, actor.actorType(), actor.actorId(), QStringLiteral("screening.match_resolved"),
+                                 QStringLiteral("screening_match"), matchId, actor.ip,
+                                 QJsonObject{{QStringLiteral("screening_id"), screeningId},
+                                             {QStringLiteral("entity_id"), entityId},
+                                             {QStringLiteral("resolution"), resolution},
+                                             {QStringLiteral("reason"), reason.trimmed()},
+                                             {QStringLiteral("screening_status"), status}}});
+    if (!event)
+        return fail(event.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return current;
+}
+
+} // namespace kyc::screening
