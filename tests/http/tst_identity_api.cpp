@@ -734,7 +734,7 @@ private slots:
         QCOMPARE(at(patched, "address"), patch.value(u"address"_s));
         QCOMPARE(events(m_firmA, u"firm.updated"_s, m_firmA).size(), 1);
         EXPECT(call("PATCH", u"/firms/current"_s, J(R"({"name":"Hijacked"})"), analyst), 403);
-        const QJsonObject defaults = J(R"({"risk_thresholds":{"medium":40,"high":70},"screening_match_threshold":0.85,
+        const QJsonObject defaults = J(R"({"risk_thresholds":{"medium":40,"high":70},"screening_match_threshold":0.8,
             "screening_lists":["sanctions","pep","adverse_media"],"four_eyes_enabled":true,"mfa_required":false,
             "data_retention_days":1825,"default_currency":"EUR"})");
         const HttpResult settings = get(u"/firms/current/settings"_s, admin);
