@@ -119,8 +119,18 @@ private:
                     m_state = State::Headers;
                 continue;
             }
-            if (m_header.isEmpty())
+            if (m_header.isEmpty()) {
                 m_headerStarted = m_lastActivity;
+                // The usual case: a whole header block in this chunk, checked without copying it.
+                const qsizetype end = chunk.indexOf("\r\n\r\n", pos);
+                if (end >= 0 && end + 4 - pos <= m_limits.maxHeaderBytes) {
+                    if (!headersComplete(QByteArrayView(chunk).sliced(pos, end + 4 - pos)))
+                        return;
+                    pos = end + 4;
+                    m_headerStarted = -1;
+                    continue;
+                }
+            }
             // Headers: collect until the blank line.
             const qsizetype before = m_header.size();
             m_header.append(chunk.constData() + pos, chunk.size() - pos);

@@ -70,6 +70,13 @@ void SessionCache::touch(const QString &sessionId, const QString &ip)
 {
     const qint64 now = m_clock.nowMs();
     {
+        // Almost every call finds a recent stamp: check under the shared lock first.
+        QReadLocker lock(&m_lock);
+        auto it = m_entries.constFind(sessionId);
+        if (it == m_entries.cend() || now - it->touchedMs < 60'000)
+            return;
+    }
+    {
         QWriteLocker lock(&m_lock);
         auto it = m_entries.find(sessionId);
         if (it == m_entries.end() || now - it->touchedMs < 60'000)
