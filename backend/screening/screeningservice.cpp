@@ -336,7 +336,14 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         q.birthDate = *dob;
     q.country = in.country.toUpper();
     q.threshold = *threshold;
-    QList<Match> found = current->screen(q, 50);
+    // A restriction to some lists applies before the cut to the best 50, not after it.
+    constexpr int kMaxMatches = 50;
+    QList<Match> found = current->screen(q, in.lists.isEmpty() ? kMaxMatches : 5000);
+    if (!in.lists.isEmpty()) {
+        found.removeIf([&](const Match &m) { return !in.lists.contains(m.entity->source); });
+        if (found.size() > kMaxMatches)
+            found.resize(kMaxMatches);
+    }
     const QString key = subjectKey(in);
 
     Screening s;

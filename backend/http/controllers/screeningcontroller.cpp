@@ -102,10 +102,11 @@ Controller makeScreeningController(Backend *backend)
         }
         double threshold = -1;
         if (r.json.contains(QStringLiteral("threshold"))) {
-            if (!r.json.value(QStringLiteral("threshold")).isDouble())
+            const QJsonValue t = r.json.value(QStringLiteral("threshold"));
+            if (!t.isDouble() || t.toDouble() < 0.5 || t.toDouble() > 1)
                 v.add(QStringLiteral("threshold"), QStringLiteral("threshold must be a number from 0.5 to 1"));
             else
-                threshold = r.json.value(QStringLiteral("threshold")).toDouble();
+                threshold = t.toDouble();
         }
         if (!v.ok())
             return ApiResponse::error(v.error());
