@@ -18,8 +18,8 @@ namespace kyc::audit {
 
 namespace {
 
-// Appends `"key":` then the string, or null when empty.
-void field(QByteArray &out, const char *key, const QString &value)
+// Appends `"key":` then the string, or null when empty (absent values are stored as null).
+void rawField(QByteArray &out, const char *key, QByteArrayView value)
 {
     out.append('"');
     out.append(key);
@@ -27,51 +27,93 @@ void field(QByteArray &out, const char *key, const QString &value)
     if (value.isEmpty())
         out.append("null");
     else
-        json::appendCanonicalString(out, value);
+        json::appendCanonicalUtf8(out, value);
 }
 
-// The canonical form with the details already in canonical JSON text. Keys are in sorted order.
-QByteArray canonicalBytes(const Event &e, QByteArrayView detailsCanonical, bool withHash)
+// The stored columns of one row, copied as [int32 length or -1 for null][bytes] × count, so the
+// reading thread only copies and the pool builds the canonical form and hashes.
+void packRecord(QByteArray &arena, const storage::RawRow &row)
 {
-    QByteArray out;
-    out.reserve(320 + detailsCanonical.size());
-    out.append('{');
-    field(out, "action", e.action);
-    out.append(',');
-    field(out, "actor_id", e.actorId);
-    out.append(',');
-    field(out, "actor_type", e.actorType);
-    out.append(',');
-    field(out, "chain", e.chain);
-    out.append(",\"details\":");
-    out.append(detailsCanonical.isEmpty() ? QByteArrayView("{}") : detailsCanonical);
-    out.append(',');
-    field(out, "entity_id", e.entityId);
-    out.append(',');
-    field(out, "entity_type", e.entityType);
-    out.append(',');
-    field(out, "firm_id", e.firmId);
-    if (withHash) {
-        out.append(',');
-        field(out, "hash", e.hash);
+    for (int i = 0; i < row.count; ++i) {
+        const qint32 len = row[i].isNull() ? -1 : qint32(row[i].size());
+        arena.append(reinterpret_cast<const char *>(&len), sizeof len);
+        if (len > 0)
+            arena.append(row[i].data(), len);
     }
+}
+
+std::array<QByteArrayView, 14> unpackRecord(const char *p)
+{
+    std::array<QByteArrayView, 14> cols;
+    for (auto &c : cols) {
+        qint32 len;
+        std::memcpy(&len, p, sizeof len);
+        p += sizeof len;
+        if (len < 0) {
+            c = QByteArrayView();
+        } else {
+            c = QByteArrayView(p, len);
+            p += len;
+        }
+    }
+    return cols;
+}
+
+// Columns in kColumns order: id, chain, sequence, occurred_at, firm_id, actor_type, actor_id,
+// action, entity_type, entity_id, ip, details, prev_hash, hash.
+void buildCanonical(QByteArray &out, const std::array<QByteArrayView, 14> &row)
+{
+    out.append('{');
+    rawField(out, "action", row[7]);
     out.append(',');
-    field(out, "id", e.id);
+    rawField(out, "actor_id", row[6]);
     out.append(',');
-    field(out, "ip", e.ip);
+    rawField(out, "actor_type", row[5]);
     out.append(',');
-    field(out, "occurred_at", e.occurredAt);
+    rawField(out, "chain", row[1]);
+    out.append(",\"details\":");
+    out.append(row[11].isEmpty() ? QByteArrayView("{}") : row[11]);
     out.append(',');
-    field(out, "prev_hash", e.prevHash);
+    rawField(out, "entity_id", row[9]);
+    out.append(',');
+    rawField(out, "entity_type", row[8]);
+    out.append(',');
+    rawField(out, "firm_id", row[4]);
+    out.append(',');
+    rawField(out, "id", row[0]);
+    out.append(',');
+    rawField(out, "ip", row[10]);
+    out.append(',');
+    rawField(out, "occurred_at", row[3]);
+    out.append(',');
+    rawField(out, "prev_hash", row[12]);
     out.append(",\"sequence\":");
-    out.append(QByteArray::number(e.sequence));
+    out.append(row[2]);
     out.append('}');
+}
+
+// The canonical form of an event given as its stored columns, in UTF-8, with its details already
+// canonical JSON text. The one place that writes the form docs/audit-format.md specifies.
+QByteArray canonicalBytes(const Event &e, QByteArrayView detailsCanonical)
+{
+    const QByteArray cols[] = {e.id.toUtf8(),         e.chain.toUtf8(),  QByteArray::number(e.sequence),
+                               e.occurredAt.toUtf8(), e.firmId.toUtf8(), e.actorType.toUtf8(),
+                               e.actorId.toUtf8(),    e.action.toUtf8(), e.entityType.toUtf8(),
+                               e.entityId.toUtf8(),   e.ip.toUtf8(),     QByteArray(),
+                               e.prevHash.toUtf8(),   e.hash.toUtf8()};
+    std::array<QByteArrayView, 14> row;
+    for (size_t i = 0; i < row.size(); ++i)
+        row[i] = cols[i];
+    row[11] = detailsCanonical;
+    QByteArray out;
+    out.reserve(400 + detailsCanonical.size());
+    buildCanonical(out, row);
     return out;
 }
 
 QString hashOf(const Event &e, QByteArrayView detailsCanonical)
 {
-    return QString::fromLatin1(crypto::sha256Hex(canonicalBytes(e, detailsCanonical, false)));
+    return QString::fromLatin1(crypto::sha256Hex(canonicalBytes(e, detailsCanonical)));
 }
 
 QString nullable(const QVariant &v)
@@ -115,7 +157,7 @@ Event readEvent(const QSqlQuery &q, QByteArray *detailsText = nullptr)
 
 QByteArray canonicalForm(const Event &e)
 {
-    return canonicalBytes(e, json::canonical(e.details), false);
+    return canonicalBytes(e, json::canonical(e.details));
 }
 
 QString computeHash(const Event &e)
@@ -242,80 +284,6 @@ Result<QStringList> AuditLog::chains()
 }
 
 namespace {
-
-// The canonical form straight from stored UTF-8 columns (same rules as canonicalBytes()).
-void rawField(QByteArray &out, const char *key, QByteArrayView value)
-{
-    out.append('"');
-    out.append(key);
-    out.append("\":");
-    if (value.isEmpty())
-        out.append("null");
-    else
-        json::appendCanonicalUtf8(out, value);
-}
-
-// The stored columns of one row, copied as [int32 length or -1 for null][bytes] × count, so the
-// reading thread only copies and the pool builds the canonical form and hashes.
-void packRecord(QByteArray &arena, const storage::RawRow &row)
-{
-    for (int i = 0; i < row.count; ++i) {
-        const qint32 len = row[i].isNull() ? -1 : qint32(row[i].size());
-        arena.append(reinterpret_cast<const char *>(&len), sizeof len);
-        if (len > 0)
-            arena.append(row[i].data(), len);
-    }
-}
-
-std::array<QByteArrayView, 14> unpackRecord(const char *p)
-{
-    std::array<QByteArrayView, 14> cols;
-    for (auto &c : cols) {
-        qint32 len;
-        std::memcpy(&len, p, sizeof len);
-        p += sizeof len;
-        if (len < 0) {
-            c = QByteArrayView();
-        } else {
-            c = QByteArrayView(p, len);
-            p += len;
-        }
-    }
-    return cols;
-}
-
-// Columns in kColumns order: id, chain, sequence, occurred_at, firm_id, actor_type, actor_id,
-// action, entity_type, entity_id, ip, details, prev_hash, hash.
-void buildCanonical(QByteArray &out, const std::array<QByteArrayView, 14> &row)
-{
-    out.append('{');
-    rawField(out, "action", row[7]);
-    out.append(',');
-    rawField(out, "actor_id", row[6]);
-    out.append(',');
-    rawField(out, "actor_type", row[5]);
-    out.append(',');
-    rawField(out, "chain", row[1]);
-    out.append(",\"details\":");
-    out.append(row[11].isEmpty() ? QByteArrayView("{}") : row[11]);
-    out.append(',');
-    rawField(out, "entity_id", row[9]);
-    out.append(',');
-    rawField(out, "entity_type", row[8]);
-    out.append(',');
-    rawField(out, "firm_id", row[4]);
-    out.append(',');
-    rawField(out, "id", row[0]);
-    out.append(',');
-    rawField(out, "ip", row[10]);
-    out.append(',');
-    rawField(out, "occurred_at", row[3]);
-    out.append(',');
-    rawField(out, "prev_hash", row[12]);
-    out.append(",\"sequence\":");
-    out.append(row[2]);
-    out.append('}');
-}
 
 struct ScannedEvent {
     qint64 sequence = 0;

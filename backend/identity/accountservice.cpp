@@ -125,13 +125,7 @@ Result<std::pair<Firm, User>> AccountService::createFirm(const RegisterFirmInput
     u.role = Role::Owner;
     u.status = QStringLiteral("active");
     u.createdAt = u.updatedAt = m_ctx.now();
-    QSqlQuery ui(m_ctx.db.connection());
-    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
-                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
-        ui.addBindValue(v);
-    if (auto s = storage::exec(ui); !s)
+    if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     Actor actor;
     actor.kind = Actor::Kind::User;
@@ -203,13 +197,7 @@ Result<User> AccountService::createUser(const Actor &actor, const QString &email
     u.role = role;
     u.status = QStringLiteral("active");
     u.createdAt = u.updatedAt = m_ctx.now();
-    QSqlQuery ui(m_ctx.db.connection());
-    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
-                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
-        ui.addBindValue(v);
-    if (auto s = storage::exec(ui); !s)
+    if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     if (auto s = m_ctx.record(actor, QStringLiteral("user.created"), QStringLiteral("user"), u.id,
                               {{QStringLiteral("email"), u.email}, {QStringLiteral("role"), roleName(role)}});
@@ -617,13 +605,7 @@ Result<SignIn> AccountService::acceptInvitation(const QString &token, const QStr
     u.role = role;
     u.status = QStringLiteral("active");
     u.createdAt = u.updatedAt = m_ctx.now();
-    QSqlQuery ui(m_ctx.db.connection());
-    ui.prepare(QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, created_at, updated_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const QVariant &v : {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)),
-                              QVariant(u.status), QVariant(*hash), QVariant(u.createdAt), QVariant(u.updatedAt)})
-        ui.addBindValue(v);
-    if (auto s = storage::exec(ui); !s)
+    if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     QSqlQuery acc(m_ctx.db.connection());
     acc.prepare(QStringLiteral("UPDATE invitations SET accepted_at = ? WHERE id = ?"));

@@ -52,6 +52,19 @@ Result<User> loadUser(storage::Database &db, const QString &firmId, const QStrin
     return u;
 }
 
+Status insertUser(storage::Database &db, const User &u, const QString &passwordHash)
+{
+    QSqlQuery q(db.connection());
+    q.prepare(
+        QStringLiteral("INSERT INTO users (id, firm_id, email, name, role, status, password_hash, platform_admin, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &v :
+         {QVariant(u.id), QVariant(u.firmId), QVariant(u.email), QVariant(u.name), QVariant(roleName(u.role)), QVariant(u.status),
+          QVariant(passwordHash), QVariant(u.platformAdmin ? 1 : 0), QVariant(u.createdAt), QVariant(u.updatedAt)})
+        q.addBindValue(v);
+    return storage::exec(q);
+}
+
 QVariant nullIfEmpty(const QString &s)
 {
     return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);

@@ -41,6 +41,8 @@ inline constexpr const char *kUserColumns = "id, firm_id, email, name, role, sta
                                             "updated_at, last_login_at";
 [[nodiscard]] Result<User> loadUser(storage::Database &db, const QString &firmId, const QString &userId);
 [[nodiscard]] QVariant nullIfEmpty(const QString &s);
+// Inserts a user row (in the caller's transaction) with its password hash.
+[[nodiscard]] Status insertUser(storage::Database &db, const User &u, const QString &passwordHash);
 // A single-use secret token (URL-safe) and the hash stored for it.
 [[nodiscard]] Result<QString> newSecretToken();
 [[nodiscard]] QString tokenHash(const QString &token);
