@@ -21,9 +21,12 @@ namespace {
 double wrk(quint16 port, const QString &duration)
 {
     QProcess p;
-    p.start(QStringLiteral("wrk"),
-            {QStringLiteral("-t2"), QStringLiteral("-c32"), QStringLiteral("-d") + duration,
-             QStringLiteral("http://127.0.0.1:%1/api/v1/health").arg(port)});
+    QStringList args{QStringLiteral("-t2"), QStringLiteral("-c32"), QStringLiteral("-d") + duration};
+    // KYC_BENCH_HEADER adds a header to every request, e.g. a JWT-sized Authorization header.
+    if (const QString h = qEnvironmentVariable("KYC_BENCH_HEADER"); !h.isEmpty())
+        args << QStringLiteral("-H") << h;
+    args << QStringLiteral("http://127.0.0.1:%1/api/v1/health").arg(port);
+    p.start(QStringLiteral("wrk"), args);
     p.waitForFinished(120000);
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
     std::printf("%s", qPrintable(out));
