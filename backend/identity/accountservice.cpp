@@ -14,6 +14,32 @@ namespace kyc::identity {
 
 namespace {
 
+User newActiveUser(const QString &firmId, const QString &email, const QString &name, Role role, const QString &now)
+{
+    User u;
+    u.id = newId();
+    u.firmId = firmId;
+    u.email = email;
+    u.name = name;
+    u.role = role;
+    u.status = QStringLiteral("active");
+    u.createdAt = u.updatedAt = now;
+    return u;
+}
+
+// Emails are unique across firms: they are how people sign in.
+Status requireNewEmail(storage::Database &db, const QString &email)
+{
+    QSqlQuery dup(db.connection());
+    dup.prepare(QStringLiteral("SELECT 1 FROM users WHERE email = ?"));
+    dup.addBindValue(email);
+    if (auto s = storage::exec(dup); !s)
+        return s;
+    if (dup.next())
+        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
+    return {};
+}
+
 bool isCountry(const QString &c)
 {
     static const QRegularExpression re(QStringLiteral("^[A-Z]{2}$"));
@@ -117,14 +143,7 @@ Result<std::pair<Firm, User>> AccountService::createFirm(const RegisterFirmInput
     if (auto s = storage::exec(fi); !s)
         return fail(s.error());
 
-    User u;
-    u.id = newId();
-    u.firmId = f.id;
-    u.email = email;
-    u.name = in.adminName.trimmed();
-    u.role = Role::Owner;
-    u.status = QStringLiteral("active");
-    u.createdAt = u.updatedAt = m_ctx.now();
+    const User u = newActiveUser(f.id, email, in.adminName.trimmed(), Role::Owner, m_ctx.now());
     if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     Actor actor;
@@ -182,21 +201,9 @@ Result<User> AccountService::createUser(const Actor &actor, const QString &email
     storage::Transaction tx(m_ctx.db);
     if (auto s = tx.begin(); !s)
         return fail(s.error());
-    QSqlQuery dup(m_ctx.db.connection());
-    dup.prepare(QStringLiteral("SELECT 1 FROM users WHERE email = ?"));
-    dup.addBindValue(email);
-    if (auto s = storage::exec(dup); !s)
+    if (auto s = requireNewEmail(m_ctx.db, email); !s)
         return fail(s.error());
-    if (dup.next())
-        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
-    User u;
-    u.id = newId();
-    u.firmId = actor.firmId;
-    u.email = email;
-    u.name = name.trimmed();
-    u.role = role;
-    u.status = QStringLiteral("active");
-    u.createdAt = u.updatedAt = m_ctx.now();
+    const User u = newActiveUser(actor.firmId, email, name.trimmed(), role, m_ctx.now());
     if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     if (auto s = m_ctx.record(actor, QStringLiteral("user.created"), QStringLiteral("user"), u.id,
@@ -590,21 +597,9 @@ Result<SignIn> AccountService::acceptInvitation(const QString &token, const QStr
     auto hash = crypto::hashPassword(password);
     if (!hash)
         return fail(hash.error());
-    QSqlQuery dup(m_ctx.db.connection());
-    dup.prepare(QStringLiteral("SELECT 1 FROM users WHERE email = ?"));
-    dup.addBindValue(email);
-    if (auto s = storage::exec(dup); !s)
+    if (auto s = requireNewEmail(m_ctx.db, email); !s)
         return fail(s.error());
-    if (dup.next())
-        return fail(ErrorCode::Conflict, QStringLiteral("An account with this email already exists"));
-    User u;
-    u.id = newId();
-    u.firmId = firmId;
-    u.email = email;
-    u.name = name;
-    u.role = role;
-    u.status = QStringLiteral("active");
-    u.createdAt = u.updatedAt = m_ctx.now();
+    const User u = newActiveUser(firmId, email, name, role, m_ctx.now());
     if (auto s = insertUser(m_ctx.db, u, *hash); !s)
         return fail(s.error());
     QSqlQuery acc(m_ctx.db.connection());
