@@ -272,14 +272,18 @@ Status AuthService::revokeSessionRow(const QString &sessionId, const QString &re
     return s;
 }
 
-Status AuthService::revokeAllSessions(const QString &userId, const QString &reason)
+Status AuthService::revokeAllSessions(const QString &userId, const QString &reason, const QString &keepSessionId)
 {
     QSqlQuery q(m_ctx.db.connection());
-    q.prepare(QStringLiteral("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL"));
+    q.prepare(QStringLiteral("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL")
+              + (keepSessionId.isEmpty() ? QString() : QStringLiteral(" AND id <> ?")));
     q.addBindValue(m_ctx.now());
     q.addBindValue(reason);
     q.addBindValue(userId);
+    if (!keepSessionId.isEmpty())
+        q.addBindValue(keepSessionId);
     auto s = storage::exec(q);
+    // Cleared now and again once committed: a lookup in between must not re-cache an open session.
     m_ctx.sessions.invalidateUser(userId);
     m_ctx.db.afterCommit([cache = &m_ctx.sessions, userId] { cache->invalidateUser(userId); });
     return s;
@@ -533,16 +537,8 @@ Status AuthService::changePassword(const Actor &actor, const QString &current, c
     if (auto s = storage::exec(u); !s)
         return s;
     // Other sessions end; the one that changed the password stays.
-    QSqlQuery r(m_ctx.db.connection());
-    r.prepare(QStringLiteral("UPDATE sessions SET revoked_at = ?, revoked_reason = 'password_changed' "
-                             "WHERE user_id = ? AND id <> ? AND revoked_at IS NULL"));
-    r.addBindValue(m_ctx.now());
-    r.addBindValue(actor.userId);
-    r.addBindValue(actor.sessionId);
-    if (auto s = storage::exec(r); !s)
+    if (auto s = revokeAllSessions(actor.userId, QStringLiteral("password_changed"), actor.sessionId); !s)
         return s;
-    m_ctx.sessions.invalidateUser(actor.userId);
-    m_ctx.db.afterCommit([cache = &m_ctx.sessions, userId = actor.userId] { cache->invalidateUser(userId); });
     if (auto s = m_ctx.record(actor, QStringLiteral("auth.password_changed"), QStringLiteral("user"), actor.userId); !s)
         return s;
     return tx.commit();

@@ -42,8 +42,8 @@ public:
 
     // Opens a session for a user who has just proven who they are (inside the caller's transaction).
     [[nodiscard]] Result<SignIn> openSession(const User &user, const QString &ip, const QString &device);
-    // Revokes every open session of a user (inside the caller's transaction).
-    [[nodiscard]] Status revokeAllSessions(const QString &userId, const QString &reason);
+    // Revokes every open session of a user but `keepSessionId` (inside the caller's transaction).
+    [[nodiscard]] Status revokeAllSessions(const QString &userId, const QString &reason, const QString &keepSessionId = {});
     [[nodiscard]] static Result<Firm> loadFirm(storage::Database &db, const QString &firmId);
 
     static constexpr int kMaxFailures = 5;

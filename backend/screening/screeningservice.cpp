@@ -393,6 +393,7 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         sm.listSource = e.source;
         sm.listVersionId = versionOf.value(e.source);
         sm.entityId = e.id;
+        sm.entityHash = hash;
         sm.entityName = e.primaryName();
         sm.matchedName = e.names.value(m.nameIndex).full;
         sm.category = category(e);
@@ -419,14 +420,9 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         ins.prepare(QStringLiteral(
             "INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
             "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        const Entity *e = nullptr;
-        for (const auto &m : found) {
-            if (m.entity->id == sm.entityId)
-                e = m.entity;
-        }
         for (const QVariant &val :
              {QVariant(sm.id), QVariant(s.id), QVariant(actor.firmId), QVariant(sm.listSource), QVariant(sm.listVersionId),
-              QVariant(sm.entityId), QVariant(e ? contentHash(*e) : QString()), QVariant(sm.entityName), QVariant(sm.matchedName),
+              QVariant(sm.entityId), QVariant(sm.entityHash), QVariant(sm.entityName), QVariant(sm.matchedName),
               QVariant(sm.category), QVariant(sm.score), QVariant(QString::fromUtf8(json::compact(sm.explanation)))})
             ins.addBindValue(val);
         if (auto st = storage::exec(ins); !st)

@@ -49,6 +49,7 @@ struct StoredMatch {
     QString listSource;
     QString listVersionId;
     QString entityId;
+    QString entityHash; // the entity's content hash when matched; a change ends a remembered false positive
     QString entityName;
     QString matchedName;
     QString category;
