@@ -231,6 +231,94 @@ const QList<Migration> &schemaMigrations()
              Q_UNUSED(d);
              return QStringList{QStringLiteral("ALTER TABLE mail_outbox ADD COLUMN next_attempt_at TEXT")};
          }},
+        {5, QStringLiteral("screening: batches, idempotency keys, ongoing monitoring, alerts, list refresh state"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{
+                 // A batch keeps its subjects so that an interrupted run resumes where it stopped.
+                 QStringLiteral("CREATE TABLE screening_batches ("
+                                " id TEXT PRIMARY KEY,"
+                                " firm_id TEXT NOT NULL REFERENCES firms (id),"
+                                " status TEXT NOT NULL,"
+                                " total INTEGER NOT NULL,"
+                                " processed INTEGER NOT NULL,"
+                                " potential_matches INTEGER NOT NULL,"
+                                " subjects TEXT NOT NULL,"
+                                " lists TEXT NOT NULL,"
+                                " threshold DOUBLE PRECISION,"
+                                " error TEXT,"
+                                " created_by TEXT,"
+                                " actor TEXT NOT NULL,"
+                                " created_at TEXT NOT NULL,"
+                                " started_at TEXT,"
+                                " completed_at TEXT)"),
+                 QStringLiteral("CREATE INDEX screening_batches_firm ON screening_batches (firm_id, created_at)"),
+                 QStringLiteral("CREATE INDEX screenings_batch ON screenings (batch_id)"),
+                 QStringLiteral("CREATE INDEX screenings_case ON screenings (firm_id, case_id)"),
+                 // Idempotency-Key: the first answer of an operation, per firm and key.
+                 QStringLiteral("CREATE TABLE idempotency_keys ("
+                                " firm_id TEXT NOT NULL,"
+                                " operation TEXT NOT NULL,"
+                                " idem_key TEXT NOT NULL,"
+                                " request_hash TEXT NOT NULL,"
+                                " resource_id TEXT,"
+                                " status INTEGER NOT NULL,"
+                                " response TEXT NOT NULL,"
+                                " created_at TEXT NOT NULL,"
+                                " PRIMARY KEY (firm_id, operation, idem_key))"),
+                 QStringLiteral("CREATE TABLE monitored_cases ("
+                                " firm_id TEXT NOT NULL REFERENCES firms (id),"
+                                " case_id TEXT NOT NULL,"
+                                " enabled INTEGER NOT NULL,"
+                                " last_screened_at TEXT,"
+                                " updated_by TEXT,"
+                                " updated_at TEXT NOT NULL,"
+                                " PRIMARY KEY (firm_id, case_id))"),
+                 QStringLiteral("CREATE TABLE monitoring_alerts ("
+                                " id TEXT PRIMARY KEY,"
+                                " firm_id TEXT NOT NULL REFERENCES firms (id),"
+                                " case_id TEXT NOT NULL,"
+                                " screening_id TEXT NOT NULL REFERENCES screenings (id),"
+                                " match_id TEXT NOT NULL REFERENCES screening_matches (id),"
+                                " list_source TEXT NOT NULL,"
+                                " list_version_id TEXT NOT NULL,"
+                                " entity_id TEXT NOT NULL,"
+                                " change TEXT NOT NULL,"
+                                " matched_name TEXT NOT NULL,"
+                                " score DOUBLE PRECISION NOT NULL,"
+                                " created_at TEXT NOT NULL)"),
+                 QStringLiteral("CREATE INDEX monitoring_alerts_firm ON monitoring_alerts (firm_id, created_at)"),
+                 // Scheduled refresh of each list from its download URL.
+                 QStringLiteral("CREATE TABLE list_refresh_state ("
+                                " source TEXT PRIMARY KEY,"
+                                " url TEXT NOT NULL,"
+                                " etag TEXT,"
+                                " last_modified TEXT,"
+                                " sha256 TEXT,"
+                                " last_checked_at TEXT,"
+                                " last_success_at TEXT,"
+                                " last_changed_at TEXT,"
+                                " consecutive_failures INTEGER NOT NULL DEFAULT 0,"
+                                " last_error TEXT,"
+                                " next_attempt_at TEXT)"),
+             };
+         }},
+        {6, QStringLiteral("object storage: uploaded objects behind pre-signed URLs"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{
+                 QStringLiteral("CREATE TABLE storage_objects ("
+                                " firm_id TEXT NOT NULL REFERENCES firms (id),"
+                                " object_key TEXT NOT NULL,"
+                                " content_type TEXT,"
+                                " size INTEGER NOT NULL,"
+                                " sha256 TEXT NOT NULL,"
+                                " file TEXT NOT NULL,"
+                                " created_by TEXT,"
+                                " created_at TEXT NOT NULL,"
+                                " PRIMARY KEY (firm_id, object_key))"),
+             };
+         }},
     };
     return all;
 }
