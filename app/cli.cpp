@@ -6,6 +6,7 @@
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/openapi.h"
 #include "backend/identity/accountservice.h"
+#include "backend/screening/import_tabular.h"
 #include "backend/screening/screeningservice.h"
 
 #include <QCommandLineParser>
@@ -37,10 +38,14 @@ const char *kAdminUsage
       "       kyconnect admin create-user --firm-id ID --email EMAIL --owner-name NAME --role ROLE\n"
       "       kyconnect admin set-platform-admin --email EMAIL [--off]\n"
       "       kyconnect admin reset-mfa --email EMAIL\n"
+      "       kyconnect admin import-list FORMAT FILE... [--name SOURCE]\n"
       "       kyconnect admin openapi|postman\n"
       "  passwords are read from KYCONNECT_ADMIN_PASSWORD or, if unset, the first line of standard input\n"
       "  verify-audit   recompute every audit hash chain and its signed checkpoints;\n"
       "                 exit 0 when intact, 1 when broken, 2 on error\n"
+      "  import-list    import a list as a new version of its source; FORMAT is ofac_sdn_csv, ofac_cons_csv,\n"
+      "                 un_xml, eu_fsf_xml, uk_xml, bis_dpl_txt, csl_csv, ftm_json, or the id of a shipped\n"
+      "                 PEP / adverse-media mapping (pep_us_congress, adv_interpol_red, ... see docs/tabular-mappings.md)\n"
       "  openapi        print the OpenAPI document the server serves\n"
       "  postman        print the Postman collection the server serves\n";
 
@@ -133,10 +138,15 @@ int runImportList(const Options &o)
         err() << kAdminUsage;
         return 2;
     }
-    const auto format = screening::parseFormat(cmd.at(2));
-    if (!format) {
-        err() << "unknown list format " << cmd.at(2) << "\n" << kAdminUsage;
-        return 2;
+    // FORMAT is a list format (un_xml, …) or the id of a shipped PEP / adverse-media mapping (pep_us_congress, …).
+    QString format = cmd.at(2), source = o.adminOptions.value(QStringLiteral("name"));
+    if (!screening::parseFormat(format)) {
+        if (!screening::tabularSource(format)) {
+            err() << "unknown list format " << cmd.at(2) << "\n" << kAdminUsage;
+            return 2;
+        }
+        source = format;
+        format = QStringLiteral("tabular");
     }
     SystemClock clock;
     auto backend = Backend::open(o.config, clock);
@@ -153,8 +163,7 @@ int runImportList(const Options &o)
         }
         lastPercent = percent;
     };
-    auto v = (*backend)->screening().importList(Actor::system(), *format, cmd.mid(3),
-                                                o.adminOptions.value(QStringLiteral("name")), progress);
+    auto v = (*backend)->screening().importList(Actor::system(), format, cmd.mid(3), source, progress);
     err() << "\n";
     if (!v) {
         err() << "import failed: " << v.error().message;

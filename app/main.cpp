@@ -5,6 +5,7 @@
 #include "backend/core/version.h"
 #include "backend/http/apiserver.h"
 #include "backend/identity/outbox.h"
+#include "backend/screening/listrefresher.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -81,6 +82,9 @@ int main(int argc, char **argv)
         });
         checkpoints.start(options->config.auditCheckpointMinutes * 60 * 1000);
     }
+    // Loaded sanctions lists (and every source of KYCONNECT_LIST_SOURCES_FILE) are refreshed from their
+    // official URLs on the refresher's own thread; KYCONNECT_LIST_REFRESH_HOURS=0 turns it off.
+    b.listRefresher().start();
 
     // Mail whose SMTP delivery failed is retried with back-off.
     QTimer mailRetry;
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
     }
 
     const int rc = app->exec();
+    b.listRefresher().stop();
     server.stop();
     window.reset();
     recordLifecycle(b, QStringLiteral("system.stopped"), options->headless);

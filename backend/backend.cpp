@@ -5,6 +5,8 @@
 #include "backend/identity/auditaccess.h"
 #include "backend/identity/authservice.h"
 #include "backend/mail/smtpclient.h"
+#include "backend/objects/objectstore.h"
+#include "backend/screening/listrefresher.h"
 #include "backend/screening/screeningservice.h"
 #include "backend/security/secretfile.h"
 
@@ -23,6 +25,8 @@ Backend::Backend(const Config &config, const Clock &clock)
 
 Backend::~Backend()
 {
+    if (m_listRefresher)
+        m_listRefresher->stop();
     if (m_outbox)
         m_outbox->waitForDelivery();
 }
@@ -30,6 +34,11 @@ Backend::~Backend()
 QString Backend::jwtSecretPath(const QString &dataDir)
 {
     return QDir(dataDir).filePath(QStringLiteral("keys/jwt-hs256.key"));
+}
+
+QString Backend::storageKeyPath(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("keys/storage-hmac.key"));
 }
 
 QString Backend::databasePath(const QString &dataDir)
@@ -79,9 +88,24 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
     b->m_accounts = std::make_unique<identity::AccountService>(*b->m_identity, *b->m_authService);
     b->m_apiKeys = std::make_unique<identity::ApiKeyService>(*b->m_identity);
     b->m_auditAccess = std::make_unique<identity::AuditAccess>(*b->m_audit);
+    auto storageKey = crypto::loadOrCreateSecret(storageKeyPath(config.dataDir), 32);
+    if (!storageKey)
+        return fail(storageKey.error());
+    b->m_objects = std::make_unique<objects::ObjectStore>(
+        *b->m_db, clock, *b->m_audit, std::move(*storageKey),
+        objects::ObjectStoreOptions{config.dataDir, config.publicBaseUrl(), config.storageMaxBytes});
     b->m_screening = std::make_unique<screening::ScreeningService>(*b->m_db, clock, *b->m_audit);
     if (auto s = b->m_screening->load(); !s)
         return fail(s.error());
+    auto sources = config.listSourcesFile.isEmpty() ? screening::defaultListSources()
+                                                    : screening::readListSourcesFile(config.listSourcesFile);
+    if (!sources)
+        return fail(sources.error());
+    b->m_listRefresher
+        = std::make_unique<screening::ListRefresher>(*b->m_db, clock, *b->m_audit, *b->m_screening, std::move(*sources),
+                                                     screening::RefreshSchedule{config.listRefreshHours, config.listMaxAgeHours},
+                                                     QDir(config.dataDir).filePath(QStringLiteral("lists")));
+    b->m_screening->startBatchWorker(); // batches left unfinished by an earlier run continue
     return b;
 }
 
@@ -100,6 +124,7 @@ QList<HealthCheck> Backend::readinessChecks()
                  return fail(ErrorCode::Unavailable, QStringLiteral("no sanctions list is loaded (kyconnect admin import-list)"));
              return QStringLiteral("%1 listed entities loaded").arg(n);
          }},
+        {QStringLiteral("list_freshness"), [this]() -> Result<QString> { return m_listRefresher->freshness(); }},
         {QStringLiteral("database"),
          [this]() -> Result<QString> {
              QSqlQuery q(m_db->connection());

@@ -11,6 +11,11 @@
 
 namespace kyc::screening {
 class ScreeningService;
+class ListRefresher;
+} // namespace kyc::screening
+
+namespace kyc::objects {
+class ObjectStore;
 }
 
 namespace kyc::identity {
@@ -48,6 +53,9 @@ public:
     [[nodiscard]] identity::AuditAccess &auditAccess() { return *m_auditAccess; }
     [[nodiscard]] identity::Outbox &outbox() { return *m_outbox; }
     [[nodiscard]] screening::ScreeningService &screening() { return *m_screening; }
+    // Keeps the sanctions lists current from their official URLs; app/ starts its timer, tests call refreshNow().
+    [[nodiscard]] screening::ListRefresher &listRefresher() { return *m_listRefresher; }
+    [[nodiscard]] objects::ObjectStore &objects() { return *m_objects; }
     // Moves whenever identity data changes (caches of profiles compare against it).
     [[nodiscard]] quint64 identityEpoch() const { return m_identityEpoch.load(); }
     [[nodiscard]] qint64 uptimeSeconds() const;
@@ -58,6 +66,7 @@ public:
     [[nodiscard]] static QString databasePath(const QString &dataDir);
     [[nodiscard]] static QString auditKeyPath(const QString &dataDir);
     [[nodiscard]] static QString jwtSecretPath(const QString &dataDir);
+    [[nodiscard]] static QString storageKeyPath(const QString &dataDir);
 
 private:
     Backend(const Config &config, const Clock &clock);
@@ -77,6 +86,8 @@ private:
     std::unique_ptr<identity::ApiKeyService> m_apiKeys;
     std::unique_ptr<identity::AuditAccess> m_auditAccess;
     std::unique_ptr<screening::ScreeningService> m_screening;
+    std::unique_ptr<screening::ListRefresher> m_listRefresher; // after m_screening: destroyed (stopped) before it
+    std::unique_ptr<objects::ObjectStore> m_objects;
 };
 
 } // namespace kyc

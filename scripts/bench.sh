@@ -12,7 +12,8 @@ for b in "${which[@]}"; do
     health) "$KYC_BUILD/tests/benchmarks/bench_health" 10s | grep -E 'Requests/sec|GET /api|WARNING' ;;
     audit) "$KYC_BUILD/tests/benchmarks/bench_audit" 100000 1000000 2>/dev/null ;;
     auth) "$KYC_BUILD/tests/benchmarks/bench_auth" 10s 2>/dev/null ;;
-    screening) "$KYC_BUILD/tests/benchmarks/bench_screening" 2>/dev/null ;;
+    screening) "$KYC_BUILD/tests/benchmarks/bench_screening" 2>/dev/null
+               "$KYC_BUILD/tests/benchmarks/bench_screening_api" 2>/dev/null ;;
     *) echo "unknown benchmark: $b" >&2; exit 2 ;;
   esac
 done

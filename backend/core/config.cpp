@@ -1,5 +1,7 @@
 #include "backend/core/config.h"
 
+#include <QUrl>
+
 namespace kyc {
 
 namespace {
@@ -38,6 +40,14 @@ Result<quint16> parsePort(const QString &text)
     return quint16(*v);
 }
 
+QString Config::publicBaseUrl() const
+{
+    if (!publicUrl.isEmpty())
+        return publicUrl;
+    const QString h = host.contains(u':') ? u'[' + host + u']' : host;
+    return QStringLiteral("http://%1:%2").arg(h).arg(port);
+}
+
 Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
 {
     Config c;
@@ -58,6 +68,20 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     c.smtpCaFile = get("SMTP_CA_FILE");
     if (const auto v = get("MAIL_FROM"); !v.isEmpty())
         c.mailFrom = v;
+    c.listSourcesFile = get("LIST_SOURCES_FILE").trimmed();
+    if (const auto v = get("PUBLIC_URL"); !v.isEmpty()) {
+        // Pre-signed URLs are built on it: an absolute http(s) URL, optionally with a path prefix.
+        const QUrl url(v.trimmed(), QUrl::StrictMode);
+        const QString scheme = url.scheme().toLower();
+        if (!url.isValid() || (scheme != QStringLiteral("http") && scheme != QStringLiteral("https")) || url.host().isEmpty()
+            || url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty())
+            return fail(Error::validation(QStringLiteral("KYCONNECT_PUBLIC_URL"),
+                                          QStringLiteral("KYCONNECT_PUBLIC_URL must be an http or https URL without query, "
+                                                         "fragment or credentials, e.g. https://kyc.example.com")));
+        c.publicUrl = url.toString(QUrl::FullyEncoded);
+        while (c.publicUrl.endsWith(u'/'))
+            c.publicUrl.chop(1);
+    }
     if (const auto v = get("SMTP_PORT"); !v.isEmpty()) {
         auto p = parsePort(v);
         if (!p)
@@ -77,6 +101,9 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
         {"HEADER_TIMEOUT_MS", 100, 3'600'000, [&](qint64 v) { c.headerTimeoutMs = int(v); }},
         {"IDLE_TIMEOUT_MS", 100, 3'600'000, [&](qint64 v) { c.idleTimeoutMs = int(v); }},
         {"AUDIT_CHECKPOINT_MINUTES", 0, 7 * 24 * 60, [&](qint64 v) { c.auditCheckpointMinutes = int(v); }},
+        {"LIST_REFRESH_HOURS", 0, 24 * 366, [&](qint64 v) { c.listRefreshHours = int(v); }},
+        {"LIST_MAX_AGE_HOURS", 0, 24 * 366, [&](qint64 v) { c.listMaxAgeHours = int(v); }},
+        {"STORAGE_MAX_BYTES", 1, qint64(1) << 32, [&](qint64 v) { c.storageMaxBytes = v; }},
     };
     for (const auto &s : ints) {
         const auto v = get(s.env);

@@ -39,10 +39,27 @@ struct Config {
     QString smtpCaFile; // PEM certificates trusted for the SMTP server besides the system store
     QString mailFrom = QStringLiteral("KYConnect <no-reply@kyconnect.local>");
 
+    // Scheduled refresh of the sanctions lists from their official URLs (backend/screening/listrefresher.h):
+    // a JSON table replacing the built-in one (resources/screening/list-sources.json; its sources are then
+    // refreshed even before a first import), the interval (0: no scheduled refresh) and the age after which a
+    // loaded list makes /health/ready fail (0: never).
+    QString listSourcesFile;
+    int listRefreshHours = 24;
+    int listMaxAgeHours = 72;
+
+    // Object storage: the base of the pre-signed URLs handed out (empty: http://<host>:<port>), and
+    // the largest object an upload may carry (it raises the body limit of the upload route only).
+    QString publicUrl;
+    qint64 storageMaxBytes = 64 * 1024 * 1024;
+    // publicUrl, or http://<host>:<port> from the listening address; never a trailing slash.
+    [[nodiscard]] QString publicBaseUrl() const;
+
     // Reads KYCONNECT_HOST, _PORT, _DATA_DIR, _BODY_LIMIT, _MAX_CONNECTIONS, _HEADER_TIMEOUT_MS,
     // _IDLE_TIMEOUT_MS, _RATE_GENERAL, _RATE_LOGIN, _RATE_FORGOT_PASSWORD, _RATE_ONBOARDING
-    // (each "LIMIT/SECONDS", LIMIT 0 = unlimited), _AUDIT_CHECKPOINT_MINUTES and _SMTP_HOST,
-    // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _SMTP_CA_FILE, _MAIL_FROM over the defaults.
+    // (each "LIMIT/SECONDS", LIMIT 0 = unlimited), _AUDIT_CHECKPOINT_MINUTES, _LIST_SOURCES_FILE,
+    // _LIST_REFRESH_HOURS, _LIST_MAX_AGE_HOURS and _SMTP_HOST,
+    // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _SMTP_CA_FILE, _MAIL_FROM, _PUBLIC_URL and
+    // _STORAGE_MAX_BYTES over the defaults.
     [[nodiscard]] static Result<Config> fromEnvironment(const QProcessEnvironment &env);
 };
 

@@ -29,6 +29,13 @@ public:
     void only(const QStringList &allowed);
     void add(const QString &field, const QString &message) { m_errors << FieldError{field, message}; }
 
+    // Adds another validator's errors with `prefix` before each field name and message (nested objects).
+    void addPrefixed(const QString &prefix, const Validator &inner)
+    {
+        for (const auto &e : inner.m_errors)
+            m_errors << FieldError{prefix + e.field, prefix + e.message};
+    }
+    [[nodiscard]] qsizetype errorCount() const { return m_errors.size(); }
     [[nodiscard]] bool ok() const { return m_errors.isEmpty(); }
     [[nodiscard]] Error error() const { return Error::validation(m_errors); }
 

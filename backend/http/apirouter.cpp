@@ -106,11 +106,17 @@ bool mediaTypeIs(const QByteArray &contentType, QByteArrayView type)
 ApiRouter::ApiRouter(const Config &config, const Clock &clock, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_config(config)
+    , m_pathLimits(uploadLimits(config))
     , m_clock(clock)
     , m_limiter(clock)
 {
     m_clockNs.start();
     m_workers.setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+}
+
+QList<PathBodyLimit> ApiRouter::uploadLimits(const Config &config)
+{
+    return {{"PUT", kBase.toByteArray() + "/storage/objects/", config.storageMaxBytes}};
 }
 
 ApiRouter::~ApiRouter()
@@ -254,9 +260,16 @@ ApiResponse ApiRouter::dispatch(const IncomingRequest &in, QString *requestIdOut
 ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut)
 {
     *handlerOut = nullptr;
-    if (in.body.size() > m_config.bodyLimitBytes)
+    qint64 bodyLimit = m_config.bodyLimitBytes;
+    for (const auto &p : m_pathLimits) {
+        if (p.matches(in.method, in.encodedPath)) {
+            bodyLimit = p.bodyLimitBytes;
+            break;
+        }
+    }
+    if (in.body.size() > bodyLimit)
         return ApiResponse::error(ErrorCode::PayloadTooLarge,
-                                  QStringLiteral("Request body exceeds the limit of %1 bytes").arg(m_config.bodyLimitBytes));
+                                  QStringLiteral("Request body exceeds the limit of %1 bytes").arg(bodyLimit));
 
     QByteArrayView path = in.encodedPath;
     const auto rateGeneral = [&]() -> std::optional<ApiResponse> {

@@ -2,6 +2,7 @@
 
 #include "backend/core/clock.h"
 #include "backend/core/config.h"
+#include "backend/http/guardedtcpserver.h"
 #include "backend/http/ratelimiter.h"
 #include "backend/http/route.h"
 
@@ -46,6 +47,10 @@ public:
     ApiRouter(const Config &config, const Clock &clock, QObject *parent = nullptr);
     ~ApiRouter() override;
 
+    // The routes whose bodies may exceed the general limit (object uploads), for this router and
+    // for the listening socket's guard, which answers 413 from the headers alone.
+    [[nodiscard]] static QList<PathBodyLimit> uploadLimits(const Config &config);
+
     void addController(Controller controller);
     void setAuthenticator(std::unique_ptr<Authenticator> authenticator) { m_authenticator = std::move(authenticator); }
     [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
@@ -82,6 +87,7 @@ private:
     ApiResponse route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut);
 
     Config m_config;
+    QList<PathBodyLimit> m_pathLimits;
     const Clock &m_clock;
     RateLimiter m_limiter;
     std::unique_ptr<Authenticator> m_authenticator;

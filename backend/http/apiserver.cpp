@@ -53,8 +53,12 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
             for (auto &c : makeAllControllers(std::move(health), backend))
                 router->addController(std::move(c));
             router->setAuthenticator(std::make_unique<BackendAuthenticator>(*backend));
-            GuardedTcpServer::Limits limits{cfg.maxConnections, cfg.headerTimeoutMs, cfg.idleTimeoutMs, cfg.bodyLimitBytes,
-                                            16 * 1024};
+            GuardedTcpServer::Limits limits{.maxConnections = cfg.maxConnections,
+                                            .headerTimeoutMs = cfg.headerTimeoutMs,
+                                            .idleTimeoutMs = cfg.idleTimeoutMs,
+                                            .bodyLimitBytes = cfg.bodyLimitBytes,
+                                            .maxHeaderBytes = 16 * 1024,
+                                            .pathLimits = ApiRouter::uploadLimits(cfg)};
             auto *tcp = new GuardedTcpServer(limits, router);
             if (!tcp->listen(address, port)) {
                 result

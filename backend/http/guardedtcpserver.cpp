@@ -48,6 +48,26 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
     QTimer::singleShot(2000, socket, [socket] { socket->abort(); });
 }
 
+bool PathBodyLimit::matches(QByteArrayView requestMethod, QByteArrayView target) const
+{
+    if (requestMethod != method || !target.startsWith(pathPrefix))
+        return false;
+    QByteArrayView rest = target.sliced(pathPrefix.size());
+    if (const qsizetype end = rest.indexOf('?'); end >= 0)
+        rest = rest.first(end);
+    // Exactly one more segment: nothing else can borrow the larger limit by sharing the prefix.
+    return !rest.isEmpty() && !rest.contains('/') && !rest.contains('#');
+}
+
+qint64 GuardedTcpServer::Limits::bodyLimitFor(QByteArrayView method, QByteArrayView target) const
+{
+    for (const auto &p : pathLimits) {
+        if (p.matches(method, target))
+            return p.bodyLimitBytes;
+    }
+    return bodyLimitBytes;
+}
+
 namespace {
 
 qint64 nowMs()
@@ -155,7 +175,16 @@ private:
     {
         qint64 length = 0;
         bool expectContinue = false;
-        qsizetype lineStart = head.indexOf('\n') + 1; // skip the request line
+        qsizetype lineStart = head.indexOf('\n') + 1; // the headers follow the request line
+        qint64 limit = m_limits.bodyLimitBytes;
+        if (!m_limits.pathLimits.isEmpty()) {
+            // METHOD SP target SP version
+            const QByteArrayView requestLine = head.first(std::max<qsizetype>(0, lineStart - 1)).trimmed();
+            const qsizetype sp1 = requestLine.indexOf(' ');
+            const qsizetype sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
+            if (sp2 > sp1)
+                limit = m_limits.bodyLimitFor(requestLine.first(sp1), requestLine.sliced(sp1 + 1, sp2 - sp1 - 1));
+        }
         while (lineStart < head.size()) {
             qsizetype lineEnd = head.indexOf('\n', lineStart);
             if (lineEnd < 0)
@@ -180,8 +209,8 @@ private:
                 expectContinue = true;
             }
         }
-        if (length > m_limits.bodyLimitBytes) {
-            reject(413, QStringLiteral("Request body exceeds the limit of %1 bytes").arg(m_limits.bodyLimitBytes));
+        if (length > limit) {
+            reject(413, QStringLiteral("Request body exceeds the limit of %1 bytes").arg(limit));
             return false;
         }
         if (expectContinue && length > 0)

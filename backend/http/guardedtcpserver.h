@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QSet>
 #include <QTcpServer>
 #include <QTimer>
@@ -8,6 +9,16 @@
 namespace kyc::http {
 
 class ConnectionGuard;
+
+// A body limit other than the general one, for the requests of one method whose target is the
+// prefix followed by a single path segment (e.g. PUT /api/v1/storage/objects/<key>).
+struct PathBodyLimit {
+    QByteArray method;
+    QByteArray pathPrefix; // encoded, as on the wire
+    qint64 bodyLimitBytes = 0;
+
+    [[nodiscard]] bool matches(QByteArrayView requestMethod, QByteArrayView target) const;
+};
 
 // The listening socket handed to QHttpServer::bind(). QHttpServer 6.4 has no connection cap, no
 // timeouts and no body limit, and buffers a whole request before anyone can look at it; this
@@ -28,6 +39,10 @@ public:
         int idleTimeoutMs = 60'000;
         qint64 bodyLimitBytes = 1024 * 1024;
         int maxHeaderBytes = 16 * 1024;
+        QList<PathBodyLimit> pathLimits; // the first that matches replaces bodyLimitBytes
+
+        // The body limit of a request, from its method and target (path and query, encoded).
+        [[nodiscard]] qint64 bodyLimitFor(QByteArrayView method, QByteArrayView target) const;
     };
 
     explicit GuardedTcpServer(Limits limits, QObject *parent = nullptr);

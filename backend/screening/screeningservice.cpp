@@ -4,6 +4,7 @@
 #include "backend/core/json.h"
 #include "backend/identity/permissions.h"
 #include "backend/screening/entityjson.h"
+#include "backend/screening/import_tabular.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -16,6 +17,9 @@
 #include <algorithm>
 
 namespace kyc::screening {
+
+using storage::bindAll;
+using storage::nullable;
 
 namespace {
 
@@ -106,7 +110,7 @@ qint64 ScreeningService::loadedEntities() const
     return matcher()->entityCount();
 }
 
-Status ScreeningService::rebuild()
+Result<std::shared_ptr<const Matcher>> ScreeningService::buildMatcher()
 {
     QList<Entity> entities;
     QSqlQuery q(m_db.connection());
@@ -116,9 +120,16 @@ Status ScreeningService::rebuild()
         return fail(Error::internal(QStringLiteral("cannot read list entities")));
     while (q.next())
         entities.append(entityFromJson(QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object()));
-    auto built = std::make_shared<const Matcher>(std::move(entities));
+    return std::make_shared<const Matcher>(std::move(entities));
+}
+
+Status ScreeningService::rebuild()
+{
+    auto built = buildMatcher();
+    if (!built)
+        return fail(built.error());
     QMutexLocker lock(&m_mutex);
-    m_matcher = std::move(built); // screenings in flight keep the index they started with
+    m_matcher = std::move(*built); // screenings in flight keep the index they started with
     return {};
 }
 
@@ -128,18 +139,35 @@ Status ScreeningService::load()
 }
 
 Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat format, const QStringList &files,
-                                                 const QString &sourceIn, const std::function<void(qint64, qint64)> &progress)
+                                                 const QString &source, const std::function<void(qint64, qint64)> &progress)
 {
-    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
-        return fail(ErrorCode::Forbidden, QStringLiteral("Importing lists requires the admin role or a stronger one"));
-    QMutexLocker importLock(&m_importMutex);
-    auto imported = screening::importList(format, files, progress);
-    if (!imported)
-        return fail(imported.error());
-    if (imported->entities.isEmpty())
-        return fail(Error::validation(QStringLiteral("files"),
-                                      QStringLiteral("the file holds no entity of this format; nothing was imported")));
+    return storeVersion(actor, formatName(format), source.isEmpty() ? defaultSource(format) : source, files,
+                        [&] { return screening::importList(format, files, progress); });
+}
 
+Result<ListVersion> ScreeningService::importList(const Actor &actor, const QString &format, const QStringList &files,
+                                                 const QString &source, const std::function<void(qint64, qint64)> &progress,
+                                                 const QString &publicationDate)
+{
+    if (!publicationDate.isEmpty() && !QDate::fromString(publicationDate, Qt::ISODate).isValid())
+        return fail(Error::validation(QStringLiteral("publication_date"),
+                                      QStringLiteral("publication_date must be a date (YYYY-MM-DD)")));
+    if (const auto f = parseFormat(format))
+        return storeVersion(
+            actor, formatName(*f), source.isEmpty() ? defaultSource(*f) : source, files,
+            [&] { return screening::importList(*f, files, progress); }, publicationDate);
+    if (format != QStringLiteral("tabular"))
+        return fail(
+            Error::validation(QStringLiteral("format"), QStringLiteral("format %1 is not a known list format").arg(format)));
+    if (!tabularSource(source))
+        return fail(Error::validation(QStringLiteral("source"),
+                                      QStringLiteral("source %1 is not a shipped PEP or adverse-media mapping").arg(source)));
+    return storeVersion(
+        actor, format, source, files, [&] { return importTabular(source, files, progress); }, publicationDate);
+}
+
+QString ScreeningService::filesSha256(const QStringList &files)
+{
     QStringList sorted = files;
     std::sort(sorted.begin(), sorted.end(),
               [](const QString &a, const QString &b) { return QFileInfo(a).fileName() < QFileInfo(b).fileName(); });
@@ -149,12 +177,29 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
         if (file.open(QIODevice::ReadOnly))
             sha.addData(&file);
     }
+    return QString::fromLatin1(sha.result().toHex());
+}
+
+Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QString &format, const QString &source,
+                                                   const QStringList &files, const std::function<Result<ImportResult>()> &parse,
+                                                   const QString &publicationDate)
+{
+    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
+        return fail(ErrorCode::Forbidden, QStringLiteral("Importing lists requires the admin role or a stronger one"));
+    QMutexLocker importLock(&m_importMutex);
+    auto imported = parse();
+    if (!imported)
+        return fail(imported.error());
+    if (imported->entities.isEmpty())
+        return fail(Error::validation(QStringLiteral("files"),
+                                      QStringLiteral("the file holds no entity of this format; nothing was imported")));
+
     ListVersion v;
     v.id = newId();
-    v.source = sourceIn.isEmpty() ? defaultSource(format) : sourceIn;
-    v.format = formatName(format);
-    v.publicationDate = imported->publicationDate;
-    v.sha256 = QString::fromLatin1(sha.result().toHex());
+    v.source = source;
+    v.format = format;
+    v.publicationDate = publicationDate.isEmpty() ? imported->publicationDate : publicationDate;
+    v.sha256 = filesSha256(files);
     v.entityCount = imported->entities.size();
     v.nameCount = imported->nameCount;
     v.problemCount = imported->problems.size();
@@ -179,6 +224,12 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
             previous.insert(q.value(0).toString(), q.value(1).toString());
             previousId = q.value(2).toString();
         }
+        QSqlQuery n(m_db.connection());
+        n.prepare(QStringLiteral("SELECT COUNT(*) FROM list_versions WHERE source = ?"));
+        n.addBindValue(v.source);
+        if (auto s = storage::exec(n); !s || !n.next())
+            return fail(Error::internal(QStringLiteral("cannot count list versions")));
+        v.version = n.value(0).toLongLong() + 1;
     }
     QHash<QString, QString> hashes;
     for (auto &e : imported->entities) {
@@ -186,12 +237,16 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
             e.source = v.source;
         hashes.insert(e.id, contentHash(e));
     }
+    QHash<QString, QString> changes; // entity id -> added / changed
     for (auto it = hashes.cbegin(); it != hashes.cend(); ++it) {
         const auto p = previous.constFind(it.key());
-        if (p == previous.cend())
+        if (p == previous.cend()) {
             ++v.added;
-        else if (*p != it.value())
+            changes.insert(it.key(), QStringLiteral("added"));
+        } else if (*p != it.value()) {
             ++v.changed;
+            changes.insert(it.key(), QStringLiteral("changed"));
+        }
     }
     for (auto it = previous.cbegin(); it != previous.cend(); ++it)
         v.removed += hashes.contains(it.key()) ? 0 : 1;
@@ -209,13 +264,10 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
         QStringLiteral("INSERT INTO list_versions (id, source, format, publication_date, sha256, entity_count, name_count, "
                        "problem_count, problems, added, changed, removed, loaded_at, active) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
-    for (const QVariant &val :
-         {QVariant(v.id), QVariant(v.source), QVariant(v.format),
-          v.publicationDate.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(v.publicationDate),
-          QVariant(v.sha256), QVariant(v.entityCount), QVariant(v.nameCount), QVariant(v.problemCount),
-          QVariant(QString::fromUtf8(QJsonDocument(v.problems).toJson(QJsonDocument::Compact))), QVariant(v.added),
-          QVariant(v.changed), QVariant(v.removed), QVariant(v.loadedAt)})
-        ins.addBindValue(val);
+    bindAll(ins,
+            {v.id, v.source, v.format, nullable(v.publicationDate), v.sha256, v.entityCount, v.nameCount, v.problemCount,
+             QString::fromUtf8(QJsonDocument(v.problems).toJson(QJsonDocument::Compact)), v.added, v.changed, v.removed,
+             v.loadedAt});
     if (auto s = storage::exec(ins); !s)
         return fail(s.error());
     QSqlQuery ent(m_db.connection());
@@ -225,41 +277,52 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
         if (seen.contains(e.id))
             continue; // a repeated id in the file: the first one counts (the importer reported it)
         seen.insert(e.id);
-        ent.addBindValue(v.id);
-        ent.addBindValue(e.id);
-        ent.addBindValue(hashes.value(e.id));
-        ent.addBindValue(QString::fromUtf8(json::compact(toJson(e))));
+        bindAll(ent, {v.id, e.id, hashes.value(e.id), QString::fromUtf8(json::compact(toJson(e)))});
         if (auto s = storage::exec(ent); !s)
             return fail(s.error());
     }
+    // The new index, read through this transaction, serves the monitoring of the delta now and every
+    // screening once committed.
+    auto built = buildMatcher();
+    if (!built)
+        return fail(built.error());
+    auto versions = activeVersions();
+    if (!versions)
+        return fail(versions.error());
+    auto alerts = monitorDelta(ListContext{*built, *versions}, v, changes);
+    if (!alerts)
+        return fail(alerts.error());
+    v.alerts = *alerts;
     auto event = m_audit.append({QString(), actor.actorType(), actor.actorId(), QStringLiteral("list.imported"),
                                  QStringLiteral("list_version"), v.id, actor.ip,
                                  QJsonObject{{QStringLiteral("source"), v.source},
                                              {QStringLiteral("format"), v.format},
+                                             {QStringLiteral("version"), v.version},
                                              {QStringLiteral("sha256"), v.sha256},
                                              {QStringLiteral("entities"), v.entityCount},
                                              {QStringLiteral("problems"), v.problemCount},
                                              {QStringLiteral("added"), v.added},
                                              {QStringLiteral("changed"), v.changed},
                                              {QStringLiteral("removed"), v.removed},
+                                             {QStringLiteral("monitoring_alerts"), v.alerts},
                                              {QStringLiteral("replaces"), previousId}}});
     if (!event)
         return fail(event.error());
     if (auto s = tx.commit(); !s)
         return fail(s.error());
-    if (auto s = rebuild(); !s)
-        return fail(s.error());
+    QMutexLocker lock(&m_mutex);
+    m_matcher = std::move(*built);
     return v;
 }
 
-Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
+Result<QList<ListVersion>> ScreeningService::activeVersions()
 {
-    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
-        return fail(s.error());
     QSqlQuery q(m_db.connection());
     if (!q.exec(QStringLiteral(
             "SELECT id, source, format, publication_date, sha256, entity_count, name_count, problem_count, problems, "
-            "added, changed, removed, loaded_at, active FROM list_versions WHERE active = 1 ORDER BY source")))
+            "added, changed, removed, loaded_at, active, "
+            "(SELECT COUNT(*) FROM list_versions p WHERE p.source = v.source AND p.rowid <= v.rowid) "
+            "FROM list_versions v WHERE active = 1 ORDER BY source")))
         return fail(Error::internal(QStringLiteral("cannot read list versions")));
     QList<ListVersion> out;
     while (q.next()) {
@@ -278,9 +341,17 @@ Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
         v.removed = q.value(11).toLongLong();
         v.loadedAt = q.value(12).toString();
         v.active = q.value(13).toBool();
+        v.version = q.value(14).toLongLong();
         out << v;
     }
     return out;
+}
+
+Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
+        return fail(s.error());
+    return activeVersions();
 }
 
 Result<double> ScreeningService::firmThreshold(const QString &firmId)
@@ -296,95 +367,108 @@ Result<double> ScreeningService::firmThreshold(const QString &firmId)
     return settings.value(QStringLiteral("screening_match_threshold")).toDouble(Matcher::defaultThreshold());
 }
 
-Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput &in)
+QList<FieldError> ScreeningService::validateSubject(const ScreenInput &in, const QString &field, Prepared *out)
 {
-    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kScreenScope); !s)
-        return fail(s.error());
     QList<FieldError> errors;
     const QString name = in.name.simplified();
     if (name.isEmpty() || name.size() > 300)
-        errors << FieldError{QStringLiteral("name"), QStringLiteral("name must be 1 to 300 characters long")};
+        errors << FieldError{field + QStringLiteral("name"),
+                             QStringLiteral("%1name must be 1 to 300 characters long").arg(field)};
     std::optional<BirthDate> dob;
     if (!in.birthDate.isEmpty() && !(dob = readBirthDate(in.birthDate)))
-        errors << FieldError{QStringLiteral("birth_date"), QStringLiteral("birth_date must be YYYY, YYYY-MM or YYYY-MM-DD")};
+        errors << FieldError{field + QStringLiteral("birth_date"),
+                             QStringLiteral("%1birth_date must be YYYY, YYYY-MM or YYYY-MM-DD").arg(field)};
     static const QRegularExpression cc(QStringLiteral("^[A-Za-z]{2}$"));
     if (!in.country.isEmpty() && !cc.match(in.country).hasMatch())
-        errors << FieldError{QStringLiteral("country"), QStringLiteral("country must be an ISO 3166-1 alpha-2 code")};
-    if (in.threshold >= 0 && (in.threshold < 0.5 || in.threshold > 1))
-        errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
-    auto current = matcher();
-    auto versions = lists(Actor::system(actor.firmId));
-    if (!versions)
-        return fail(versions.error());
-    QSet<QString> loadedSources;
-    for (const auto &v : *versions)
-        loadedSources.insert(v.source);
-    for (const auto &l : in.lists) {
-        if (!loadedSources.contains(l))
-            errors << FieldError{QStringLiteral("lists"), QStringLiteral("list %1 is not loaded").arg(l)};
+        errors << FieldError{field + QStringLiteral("country"),
+                             QStringLiteral("%1country must be an ISO 3166-1 alpha-2 code").arg(field)};
+    if (!in.caseId.isEmpty() && !isValidId(in.caseId))
+        errors << FieldError{field + QStringLiteral("case_id"), QStringLiteral("%1case_id must be a UUID").arg(field)};
+    if (errors.isEmpty() && out) {
+        out->input = in;
+        out->input.name = name;
+        out->input.country = in.country.toUpper();
+        out->query = Query{};
+        out->query.name = name;
+        out->query.type = in.type;
+        if (dob)
+            out->query.birthDate = *dob;
+        out->query.country = out->input.country;
+        out->key = subjectKey(out->input);
     }
-    if (!errors.isEmpty())
-        return fail(Error::validation(errors));
-    auto threshold = in.threshold >= 0 ? Result<double>(in.threshold) : firmThreshold(actor.firmId);
-    if (!threshold)
-        return fail(threshold.error());
+    return errors;
+}
 
-    Query q;
-    q.name = name;
-    q.type = in.type;
-    if (dob)
-        q.birthDate = *dob;
-    q.country = in.country.toUpper();
-    q.threshold = *threshold;
-    // A restriction to some lists applies before the cut to the best 50, not after it.
+QList<FieldError> ScreeningService::validateLists(const QStringList &lists, const QList<ListVersion> &versions,
+                                                  const QString &field)
+{
+    QSet<QString> loaded;
+    for (const auto &v : versions)
+        loaded.insert(v.source);
+    QList<FieldError> errors;
+    for (const auto &l : lists) {
+        if (!loaded.contains(l))
+            errors << FieldError{field, QStringLiteral("%1 must name loaded lists: %2 is not loaded").arg(field, l)};
+    }
+    return errors;
+}
+
+QList<Match> ScreeningService::findMatches(const ListContext &ctx, const Prepared &p, const QStringList &lists, double threshold,
+                                           const QSet<QString> *only)
+{
+    Query q = p.query;
+    q.threshold = threshold;
+    // A restriction (to some lists or entities) applies before the cut to the best 50, not after it.
     constexpr int kMaxMatches = 50;
-    QList<Match> found = current->screen(q, in.lists.isEmpty() ? kMaxMatches : 5000);
-    if (!in.lists.isEmpty()) {
-        found.removeIf([&](const Match &m) { return !in.lists.contains(m.entity->source); });
+    const bool restricted = !lists.isEmpty() || only;
+    QList<Match> found = ctx.matcher->screen(q, restricted ? 5000 : kMaxMatches);
+    if (restricted) {
+        found.removeIf([&](const Match &m) {
+            return (!lists.isEmpty() && !lists.contains(m.entity->source)) || (only && !only->contains(m.entity->id));
+        });
         if (found.size() > kMaxMatches)
             found.resize(kMaxMatches);
     }
-    const QString key = subjectKey(in);
+    return found;
+}
 
+Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, const Prepared &p, const QList<Match> &found,
+                                                          const ListContext &ctx, const QStringList &lists, double threshold,
+                                                          const QString &batchId, bool onlyIfMatches)
+{
     Screening s;
     s.id = newId();
-    s.subject = QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("type"), entityTypeName(in.type)}};
-    if (!in.birthDate.isEmpty())
-        s.subject.insert(QStringLiteral("birth_date"), in.birthDate);
-    if (!in.country.isEmpty())
-        s.subject.insert(QStringLiteral("country"), in.country.toUpper());
-    s.source = in.source;
-    s.caseId = in.caseId;
-    s.threshold = *threshold;
+    s.subject = QJsonObject{{QStringLiteral("name"), p.input.name}, {QStringLiteral("type"), entityTypeName(p.input.type)}};
+    if (!p.input.birthDate.isEmpty())
+        s.subject.insert(QStringLiteral("birth_date"), p.input.birthDate);
+    if (!p.input.country.isEmpty())
+        s.subject.insert(QStringLiteral("country"), p.input.country);
+    s.source = p.input.source;
+    s.caseId = p.input.caseId;
+    s.threshold = threshold;
     s.createdBy = actor.actorId();
     s.createdAt = isoUtc(m_clock.now());
     QHash<QString, QString> versionOf;
-    for (const auto &v : *versions) {
+    for (const auto &v : ctx.versions) {
         versionOf.insert(v.source, v.id);
-        if (in.lists.isEmpty() || in.lists.contains(v.source))
+        if (lists.isEmpty() || lists.contains(v.source))
             s.lists.append(QJsonObject{{QStringLiteral("source"), v.source},
                                        {QStringLiteral("version_id"), v.id},
                                        {QStringLiteral("publication_date"), v.publicationDate}});
     }
-
-    storage::Transaction tx(m_db);
-    if (auto st = tx.begin(); !st)
-        return fail(st.error());
+    QSqlQuery sup(m_db.connection());
+    sup.prepare(
+        QStringLiteral("SELECT entity_hash FROM match_suppressions WHERE firm_id = ? AND subject_key = ? AND entity_id = ?"));
     for (const auto &m : found) {
         const Entity &e = *m.entity;
-        if (!in.lists.isEmpty() && !in.lists.contains(e.source))
-            continue;
         const QString hash = contentHash(e);
         // A hit resolved as a false positive for this subject stays quiet until the entity changes.
-        QSqlQuery sup(m_db.connection());
-        sup.prepare(
-            QStringLiteral("SELECT entity_hash FROM match_suppressions WHERE firm_id = ? AND subject_key = ? AND entity_id = ?"));
-        sup.addBindValue(actor.firmId);
-        sup.addBindValue(key);
-        sup.addBindValue(e.id);
+        bindAll(sup, {actor.firmId, p.key, e.id});
         if (auto st = storage::exec(sup); !st)
             return fail(st.error());
-        if (sup.next() && sup.value(0).toString() == hash) {
+        const bool suppressed = sup.next() && sup.value(0).toString() == hash;
+        sup.finish();
+        if (suppressed) {
             ++s.suppressed;
             continue;
         }
@@ -401,44 +485,76 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         sm.explanation = explanationJson(m);
         s.matches << sm;
     }
+    if (onlyIfMatches && s.matches.isEmpty())
+        return std::optional<Screening>();
     s.status = statusFor(s.matches);
     QSqlQuery row(m_db.connection());
     row.prepare(QStringLiteral(
         "INSERT INTO screenings (id, firm_id, subject_key, subject, source, case_id, batch_id, status, threshold, lists, "
-        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"));
-    for (const QVariant &val :
-         {QVariant(s.id), QVariant(actor.firmId), QVariant(key), QVariant(QString::fromUtf8(json::compact(s.subject))),
-          QVariant(s.source), s.caseId.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s.caseId),
-          QVariant(s.status), QVariant(s.threshold),
-          QVariant(QString::fromUtf8(QJsonDocument(s.lists).toJson(QJsonDocument::Compact))), QVariant(s.createdBy),
-          QVariant(s.createdAt)})
-        row.addBindValue(val);
+        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    bindAll(row,
+            {s.id, actor.firmId, p.key, QString::fromUtf8(json::compact(s.subject)), s.source, nullable(s.caseId),
+             nullable(batchId), s.status, s.threshold, QString::fromUtf8(QJsonDocument(s.lists).toJson(QJsonDocument::Compact)),
+             s.createdBy, s.createdAt});
     if (auto st = storage::exec(row); !st)
         return fail(st.error());
+    QSqlQuery ins(m_db.connection());
+    ins.prepare(
+        QStringLiteral("INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
+                       "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "?, ?, ?)"));
     for (const auto &sm : s.matches) {
-        QSqlQuery ins(m_db.connection());
-        ins.prepare(QStringLiteral(
-            "INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
-            "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        for (const QVariant &val :
-             {QVariant(sm.id), QVariant(s.id), QVariant(actor.firmId), QVariant(sm.listSource), QVariant(sm.listVersionId),
-              QVariant(sm.entityId), QVariant(sm.entityHash), QVariant(sm.entityName), QVariant(sm.matchedName),
-              QVariant(sm.category), QVariant(sm.score), QVariant(QString::fromUtf8(json::compact(sm.explanation)))})
-            ins.addBindValue(val);
+        bindAll(ins,
+                {sm.id, s.id, actor.firmId, sm.listSource, sm.listVersionId, sm.entityId, sm.entityHash, sm.entityName,
+                 sm.matchedName, sm.category, sm.score, QString::fromUtf8(json::compact(sm.explanation))});
         if (auto st = storage::exec(ins); !st)
             return fail(st.error());
     }
+    QJsonObject details{{QStringLiteral("status"), s.status},
+                        {QStringLiteral("matches"), int(s.matches.size())},
+                        {QStringLiteral("suppressed"), s.suppressed},
+                        {QStringLiteral("source"), s.source}};
+    if (!batchId.isEmpty())
+        details.insert(QStringLiteral("batch_id"), batchId);
+    if (!s.caseId.isEmpty())
+        details.insert(QStringLiteral("case_id"), s.caseId);
     auto event = m_audit.append({actor.firmId, actor.actorType(), actor.actorId(), QStringLiteral("screening.created"),
-                                 QStringLiteral("screening"), s.id, actor.ip,
-                                 QJsonObject{{QStringLiteral("status"), s.status},
-                                             {QStringLiteral("matches"), int(s.matches.size())},
-                                             {QStringLiteral("suppressed"), s.suppressed},
-                                             {QStringLiteral("source"), s.source}}});
+                                 QStringLiteral("screening"), s.id, actor.ip, details});
     if (!event)
         return fail(event.error());
+    return std::optional<Screening>(std::move(s));
+}
+
+Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput &in)
+{
+    if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kScreenScope); !s)
+        return fail(s.error());
+    ListContext ctx{matcher(), {}};
+    auto versions = activeVersions();
+    if (!versions)
+        return fail(versions.error());
+    ctx.versions = std::move(*versions);
+    Prepared p;
+    QList<FieldError> errors = validateSubject(in, QString(), &p);
+    if (in.threshold >= 0 && (in.threshold < 0.5 || in.threshold > 1))
+        errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
+    errors << validateLists(in.lists, ctx.versions, QStringLiteral("lists"));
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    auto threshold = in.threshold >= 0 ? Result<double>(in.threshold) : firmThreshold(actor.firmId);
+    if (!threshold)
+        return fail(threshold.error());
+    const QList<Match> found = findMatches(ctx, p, in.lists, *threshold);
+
+    storage::Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return fail(st.error());
+    auto stored = record(actor, p, found, ctx, in.lists, *threshold, QString(), false);
+    if (!stored)
+        return fail(stored.error());
     if (auto st = tx.commit(); !st)
         return fail(st.error());
-    return s;
+    return std::move(**stored);
 }
 
 Result<Screening> ScreeningService::loadScreening(const QString &firmId, const QString &id)
@@ -516,6 +632,10 @@ Result<Page<Screening>> ScreeningService::screenings(const Actor &actor, const S
     if (!f.source.isEmpty()) {
         where += QStringLiteral(" AND source = ?");
         binds << f.source;
+    }
+    if (!f.batchId.isEmpty()) {
+        where += QStringLiteral(" AND batch_id = ?");
+        binds << f.batchId;
     }
     QSqlQuery c(m_db.connection());
     c.prepare(QStringLiteral("SELECT COUNT(*) FROM screenings") + where);

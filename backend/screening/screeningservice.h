@@ -11,8 +11,14 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QMutex>
+#include <QWaitCondition>
 
+#include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
+
+class QThread;
 
 namespace kyc::screening {
 
@@ -31,6 +37,8 @@ struct ListVersion {
     qint64 removed = 0;
     QString loadedAt;
     bool active = false;
+    qint64 version = 0; // 1 for the first import of the source, then 2, 3, …
+    qint64 alerts = 0; // monitoring alerts this import raised (only in the answer to the import)
 };
 
 struct ScreenInput {
@@ -79,6 +87,58 @@ struct ScreeningFilter {
     QString status;
     QString caseId;
     QString source;
+    QString batchId;
+};
+
+struct BatchInput {
+    QList<ScreenInput> subjects; // lists and threshold of each are ignored: the batch's apply
+    QStringList references; // optional client reference per subject (same length as subjects, or empty)
+    QStringList lists;
+    double threshold = -1;
+};
+
+struct Batch {
+    QString id;
+    QString status; // queued, running, completed, failed
+    qint64 total = 0;
+    qint64 processed = 0;
+    qint64 potentialMatches = 0; // subjects with at least one match so far
+    QStringList lists;
+    double threshold = -1; // < 0: each subject got the firm's threshold
+    QString error;
+    QString createdBy;
+    QString createdAt;
+    QString startedAt;
+    QString completedAt;
+    bool replayed = false; // answered from an earlier request with the same Idempotency-Key
+};
+
+struct MonitoringState {
+    QString caseId;
+    bool enabled = false;
+    QString lastScreenedAt;
+    QString updatedAt;
+};
+
+struct MonitoringAlert {
+    QString id;
+    QString caseId;
+    QString screeningId;
+    QString matchId;
+    QString listSource;
+    QString listVersionId;
+    QString entityId;
+    QString change; // added or changed: what the list import did to the entity
+    QString matchedName;
+    double score = 0;
+    QString status; // open until its match is resolved
+    QString createdAt;
+    QString resolvedAt;
+};
+
+struct AlertFilter {
+    QString status; // open, resolved
+    QString caseId;
 };
 
 // Sanctions, PEP and adverse-media screening (operations 53–61): list versions swapped in
@@ -93,6 +153,15 @@ public:
     [[nodiscard]] Result<ListVersion> importList(const Actor &actor, ListFormat format, const QStringList &files,
                                                  const QString &source = {},
                                                  const std::function<void(qint64, qint64)> &progress = {});
+    // `format` is a ListFormat name (un_xml, ofac_sdn_csv, …) or "tabular", for the PEP and adverse-media
+    // sources read through a shipped mapping: then `source` names the mapping (pep_us_congress, …).
+    // `publicationDate` (YYYY-MM-DD) overrides the date read from the file.
+    [[nodiscard]] Result<ListVersion> importList(const Actor &actor, const QString &format, const QStringList &files,
+                                                 const QString &source = {},
+                                                 const std::function<void(qint64, qint64)> &progress = {},
+                                                 const QString &publicationDate = {});
+    // SHA-256 of a list's files as a version records it: the files sorted by name, their bytes concatenated.
+    [[nodiscard]] static QString filesSha256(const QStringList &files);
     [[nodiscard]] Result<QList<ListVersion>> lists(const Actor &actor);
     [[nodiscard]] Result<Screening> screen(const Actor &actor, const ScreenInput &in);
     [[nodiscard]] Result<Page<Screening>> screenings(const Actor &actor, const ScreeningFilter &filter, const PageRequest &page);
@@ -100,13 +169,70 @@ public:
     [[nodiscard]] Result<Screening> resolve(const Actor &actor, const QString &screeningId, const QString &matchId,
                                             const QString &resolution, const QString &reason);
 
+    // Batch screening (operation 54): validated and stored at once, screened in the background by the batch
+    // worker in chunks (each chunk one transaction), so an interrupted batch resumes where it stopped. With an
+    // idempotency key, a repeat of the same request answers the same batch (with its progress now) and the same
+    // key with another request is a conflict.
+    static constexpr int kMaxBatchSubjects = 10'000;
+    [[nodiscard]] Result<Batch> submitBatch(const Actor &actor, const BatchInput &input, const QString &idempotencyKey = {});
+    [[nodiscard]] Result<Batch> batch(const Actor &actor, const QString &id);
+    // Starts the worker thread and queues the batches left unfinished by an earlier run.
+    void startBatchWorker();
+    // Stops after the chunk in progress (the rest stays queued in the database).
+    void stopBatchWorker();
+    // Blocks until no batch is queued or running in this process (tests, benchmarks, the CLI).
+    bool waitForBatches(int timeoutMs);
+    // Called on the worker thread after every chunk (the GUI forwards it to its own thread).
+    void setBatchListener(std::function<void(const Batch &)> listener);
+
+    // Ongoing monitoring (operations 60 and 61). A case's subjects are those of its screenings; while it is
+    // monitored every list import screens them against the entities the import added or changed, in the
+    // import's transaction, and each new hit becomes a match of a "monitoring" screening with an alert.
+    [[nodiscard]] Result<MonitoringState> setMonitoring(const Actor &actor, const QString &caseId, bool enabled);
+    [[nodiscard]] Result<Page<MonitoringAlert>> alerts(const Actor &actor, const AlertFilter &filter, const PageRequest &page);
+
     [[nodiscard]] std::shared_ptr<const Matcher> matcher() const;
     [[nodiscard]] qint64 loadedEntities() const;
 
+    ~ScreeningService();
+    ScreeningService(const ScreeningService &) = delete;
+    ScreeningService &operator=(const ScreeningService &) = delete;
+
 private:
+    // What a screening runs against: one index and the active list versions it was built from.
+    struct ListContext {
+        std::shared_ptr<const Matcher> matcher;
+        QList<ListVersion> versions;
+    };
+    struct Prepared {
+        ScreenInput input; // name simplified, country upper case
+        Query query;
+        QString key; // subjectKey()
+    };
+
+    Result<ListVersion> storeVersion(const Actor &actor, const QString &format, const QString &source, const QStringList &files,
+                                     const std::function<Result<ImportResult>()> &parse, const QString &publicationDate = {});
     Result<double> firmThreshold(const QString &firmId);
     Result<Screening> loadScreening(const QString &firmId, const QString &id);
+    Result<QList<ListVersion>> activeVersions();
+    Result<std::shared_ptr<const Matcher>> buildMatcher();
     Status rebuild();
+    // Field errors of one subject (names prefixed with `field`, e.g. "subjects[3].").
+    [[nodiscard]] static QList<FieldError> validateSubject(const ScreenInput &in, const QString &field, Prepared *out);
+    [[nodiscard]] static QList<FieldError> validateLists(const QStringList &lists, const QList<ListVersion> &versions,
+                                                         const QString &field);
+    // Matches of a prepared subject (ranked, at most 50); `only` restricts them to those entity ids.
+    [[nodiscard]] static QList<Match> findMatches(const ListContext &ctx, const Prepared &p, const QStringList &lists,
+                                                  double threshold, const QSet<QString> *only = nullptr);
+    // Stores a screening with its matches (minus remembered false positives) and its audit event, inside the
+    // caller's transaction. With `onlyIfMatches`, nothing is stored when no match is left (and nullopt returned).
+    Result<std::optional<Screening>> record(const Actor &actor, const Prepared &p, const QList<Match> &found,
+                                            const ListContext &ctx, const QStringList &lists, double threshold,
+                                            const QString &batchId, bool onlyIfMatches);
+    Result<qint64> monitorDelta(const ListContext &ctx, const ListVersion &version, const QHash<QString, QString> &changes);
+    Result<Batch> loadBatch(const QString &firmId, const QString &id);
+    void batchWorkerLoop();
+    Status runBatch(const QString &batchId);
 
     storage::Database &m_db;
     const Clock &m_clock;
@@ -114,6 +240,15 @@ private:
     mutable QMutex m_mutex; // guards m_matcher (the pointer, not the immutable index)
     std::shared_ptr<const Matcher> m_matcher;
     QMutex m_importMutex; // one import at a time
+
+    QMutex m_batchMutex; // guards the members below
+    QWaitCondition m_batchWake;
+    QWaitCondition m_batchIdle;
+    std::deque<QString> m_batchQueue;
+    bool m_batchBusy = false;
+    bool m_batchStop = false;
+    QThread *m_batchThread = nullptr;
+    std::function<void(const Batch &)> m_batchListener;
 };
 
 [[nodiscard]] QString subjectKey(const ScreenInput &in);

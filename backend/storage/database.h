@@ -6,8 +6,10 @@
 
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QVariant>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 
 namespace kyc::storage {
@@ -77,6 +79,19 @@ private:
     bool m_active = false;
     bool m_outer = false;
 };
+
+// Binds the values in order (after any bound before).
+inline void bindAll(QSqlQuery &q, std::initializer_list<QVariant> values)
+{
+    for (const QVariant &v : values)
+        q.addBindValue(v);
+}
+
+// NULL for an empty string.
+[[nodiscard]] inline QVariant nullable(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
+}
 
 // Runs a prepared query, turning a driver failure into an Internal error (logged, not shown).
 [[nodiscard]] Status exec(QSqlQuery &q);

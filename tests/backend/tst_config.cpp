@@ -54,6 +54,9 @@ void TestConfig::defaults()
     QVERIFY(c->maxConnections > 0);
     QVERIFY(c->headerTimeoutMs > 0);
     QVERIFY(c->idleTimeoutMs > 0);
+    QVERIFY(c->listSourcesFile.isEmpty()); // the built-in table
+    QCOMPARE(c->listRefreshHours, 24);
+    QCOMPARE(c->listMaxAgeHours, 72);
 }
 
 void TestConfig::defaultsIgnoreUnrelatedAndEmptyVariables()
@@ -78,7 +81,10 @@ void TestConfig::overrides()
                             {"KYCONNECT_RATE_LOGIN", "7/600"},
                             {"KYCONNECT_RATE_FORGOT_PASSWORD", "3/900"},
                             {"KYCONNECT_RATE_ONBOARDING", "9/100"},
-                            {"KYCONNECT_AUDIT_CHECKPOINT_MINUTES", "15"}});
+                            {"KYCONNECT_AUDIT_CHECKPOINT_MINUTES", "15"},
+                            {"KYCONNECT_LIST_SOURCES_FILE", "/etc/kyconnect/list-sources.json"},
+                            {"KYCONNECT_LIST_REFRESH_HOURS", "6"},
+                            {"KYCONNECT_LIST_MAX_AGE_HOURS", "48"}});
     auto c = Config::fromEnvironment(env);
     QVERIFY2(c.has_value(), qPrintable(c ? QString() : c.error().message));
     QCOMPARE(c->host, QStringLiteral("0.0.0.0"));
@@ -97,6 +103,14 @@ void TestConfig::overrides()
     QCOMPARE(c->onboardingRate.limit, 9);
     QCOMPARE(c->onboardingRate.windowSeconds, 100);
     QCOMPARE(c->auditCheckpointMinutes, 15);
+    QCOMPARE(c->listSourcesFile, QStringLiteral("/etc/kyconnect/list-sources.json"));
+    QCOMPARE(c->listRefreshHours, 6);
+    QCOMPARE(c->listMaxAgeHours, 48);
+    // 0 turns the scheduled refresh off, and staleness.
+    auto off = Config::fromEnvironment(envOf({{"KYCONNECT_LIST_REFRESH_HOURS", "0"}, {"KYCONNECT_LIST_MAX_AGE_HOURS", "0"}}));
+    QVERIFY(off.has_value());
+    QCOMPARE(off->listRefreshHours, 0);
+    QCOMPARE(off->listMaxAgeHours, 0);
 }
 
 void TestConfig::unlimitedRate()
@@ -130,6 +144,11 @@ void TestConfig::invalidValues_data()
     QTest::newRow("header timeout abc") << QStringLiteral("KYCONNECT_HEADER_TIMEOUT_MS") << QStringLiteral("abc");
     QTest::newRow("idle timeout 0") << QStringLiteral("KYCONNECT_IDLE_TIMEOUT_MS") << QStringLiteral("0");
     QTest::newRow("checkpoint minutes -1") << QStringLiteral("KYCONNECT_AUDIT_CHECKPOINT_MINUTES") << QStringLiteral("-1");
+    QTest::newRow("list refresh hours -1") << QStringLiteral("KYCONNECT_LIST_REFRESH_HOURS") << QStringLiteral("-1");
+    QTest::newRow("list refresh hours 24h") << QStringLiteral("KYCONNECT_LIST_REFRESH_HOURS") << QStringLiteral("24h");
+    QTest::newRow("list refresh hours 100000") << QStringLiteral("KYCONNECT_LIST_REFRESH_HOURS") << QStringLiteral("100000");
+    QTest::newRow("list max age -5") << QStringLiteral("KYCONNECT_LIST_MAX_AGE_HOURS") << QStringLiteral("-5");
+    QTest::newRow("list max age 1.5") << QStringLiteral("KYCONNECT_LIST_MAX_AGE_HOURS") << QStringLiteral("1.5");
 }
 
 void TestConfig::invalidValues()

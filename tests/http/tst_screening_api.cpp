@@ -559,19 +559,198 @@ private slots:
         QVERIFY2(sanctions.value(u"detail"_s).toString().contains(u"1003"_s), r.body.constData());
     }
 
-    void pendingOperations()
+    // Uploads a file through a pre-signed URL as the owner: the storage flow a client of operation 59 follows.
+    bool upload(const QString &key, const QByteArray &bytes)
     {
-        const QList<std::tuple<QByteArray, QString, QByteArray>> pending = {
-            {"POST", u"/aml/screen/batch"_s, R"({"subjects":[{"name":"Eric Badege","type":"person"}]})"},
-            {"POST", u"/aml/lists/import"_s, R"({"format":"un_xml"})"},
-            {"POST", u"/aml/monitoring"_s, R"({"case_id":"7b1e0c9a-4f2d-4e8b-9a6c-3d5e1f2a4b6c","enabled":true})"},
-            {"GET", u"/aml/monitoring/alerts"_s, {}},
+        const HttpResult p = post(u"/storage/presign"_s, {{u"method"_s, u"PUT"_s}, {u"key"_s, key}}, m_owner);
+        if (p.status != 200)
+            return false;
+        const QString url = p.json().value(u"url"_s).toString();
+        const QByteArray target = url.mid(url.indexOf(u"/api/v1/"_s)).toUtf8();
+        const HttpResult put = test::request(port(), "PUT", target, bytes, {{"Content-Type", "application/octet-stream"}});
+        return put.status == 201;
+    }
+    QByteArray sharedFile(const QString &relative)
+    {
+        QFile f(test::sharedDir() + relative);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+
+    // Operation 59: a list uploaded to storage becomes a new version (an OFAC CSV set recognised by its keys
+    // as file names; a PEP source through its mapping); the same bytes again are 409, a missing object 404,
+    // a file that does not parse 422 with the serving version untouched; admin only, JWT only.
+    void importListOverHttp()
+    {
+        const QString dir = u"/data/sanctions/ofac_sdn_csv/2024-04-26_full/"_s;
+        for (const char *name : {"sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"})
+            QVERIFY2(upload(QString::fromLatin1(name), sharedFile(dir + QString::fromLatin1(name))), name);
+        const QJsonObject body{{u"source"_s, u"ofac_sdn"_s},
+                               {u"format"_s, u"ofac_sdn_csv"_s},
+                               {u"storage_keys"_s, QJsonArray{u"sdn.csv"_s, u"add.csv"_s, u"alt.csv"_s, u"sdn_comments.csv"_s}},
+                               {u"publication_date"_s, u"2024-04-26"_s}};
+        EXPECT(post(u"/aml/lists/import"_s, body, m_analyst), 403);
+        EXPECT(post(u"/aml/lists/import"_s, body, {}, m_screenKey), 403);
+        const qint64 versionsBefore = count(u"SELECT COUNT(*) FROM list_versions"_s);
+        const HttpResult r = post(u"/aml/lists/import"_s, body, m_owner);
+        EXPECT(r, 201);
+        const QJsonObject v = r.json();
+        QCOMPARE(v.value(u"source"_s).toString(), u"ofac_sdn"_s);
+        QCOMPARE(v.value(u"format"_s).toString(), u"ofac_sdn_csv"_s);
+        QCOMPARE(v.value(u"version"_s).toInt(), 1);
+        QCOMPARE(v.value(u"publication_date"_s).toString(), u"2024-04-26"_s);
+        QVERIFY2(v.value(u"entity_count"_s).toInt() > 12000, r.body.constData());
+        QCOMPARE(v.value(u"active"_s).toBool(), true);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versionsBefore + 1);
+        QCOMPARE(events(QString(), u"list.imported"_s, v.value(u"id"_s).toString()).size(), 1);
+        // Screening now finds an OFAC-only name.
+        const HttpResult hit
+            = post(u"/aml/screen"_s, {{u"name"_s, u"AEROCARIBBEAN AIRLINES"_s}, {u"type"_s, u"organization"_s}}, m_analyst);
+        EXPECT(hit, 201);
+        QVERIFY2(!findMatch(hit.json(), u"ofac_sdn:36"_s).isEmpty(), hit.body.constData());
+
+        EXPECT(post(u"/aml/lists/import"_s, body, m_owner), 409); // the same bytes again
+        QJsonObject missing = body;
+        missing.insert(u"storage_keys"_s, QJsonArray{u"never-uploaded.csv"_s});
+        EXPECT(post(u"/aml/lists/import"_s, missing, m_owner), 404);
+        EXPECT(post(u"/aml/lists/import"_s, body, m_ownerB), 404); // firm B never uploaded these keys
+        QVERIFY(upload(u"garbage.xml"_s, QByteArray("\x89PNG\r\n\x1a\n not a list at all", 27)));
+        const HttpResult bad = post(
+            u"/aml/lists/import"_s,
+            {{u"source"_s, u"un"_s}, {u"format"_s, u"un_xml"_s}, {u"storage_keys"_s, QJsonArray{u"garbage.xml"_s}}}, m_owner);
+        EXPECT(bad, 422);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versionsBefore + 1);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'un' AND active = 1 AND id = ?"_s, {m_unVersion}), 1);
+        for (const char *json : {R"({"source":"ofac_sdn","format":"pdf","storage_keys":["sdn.csv"]})",
+                                 R"({"source":"Bad Source","format":"un_xml","storage_keys":["sdn.csv"]})",
+                                 R"({"source":"un","format":"un_xml","storage_keys":[]})",
+                                 R"({"source":"un","format":"un_xml","storage_keys":["a/b"]})",
+                                 R"({"source":"un","format":"un_xml","storage_keys":["x"],"publication_date":"2024-13-01"})",
+                                 R"({"source":"nope","format":"tabular","storage_keys":["x"]})"})
+            EXPECT(send("POST", u"/aml/lists/import"_s, json, m_owner), 400);
+
+        // A PEP source through its shipped mapping.
+        QVERIFY(upload(u"executive.yaml"_s, sharedFile(u"/data/pep/us_congress_legislators/executive.yaml"_s)));
+        const HttpResult pep = post(u"/aml/lists/import"_s,
+                                    {{u"source"_s, u"pep_us_executive"_s},
+                                     {u"format"_s, u"tabular"_s},
+                                     {u"storage_keys"_s, QJsonArray{u"executive.yaml"_s}}},
+                                    m_owner);
+        EXPECT(pep, 201);
+        QCOMPARE(pep.json().value(u"entity_count"_s).toInt(), 80); // PROVENANCE.md: 80 presidents and vice presidents
+        const HttpResult president
+            = post(u"/aml/screen"_s, {{u"name"_s, u"Abraham Lincoln"_s}, {u"type"_s, u"person"_s}}, m_analyst);
+        EXPECT(president, 201);
+        bool pepHit = false;
+        for (const auto &m : president.json().value(u"matches"_s).toArray())
+            pepHit = pepHit
+                || (m.toObject().value(u"list"_s).toString() == u"pep_us_executive"_s
+                    && m.toObject().value(u"category"_s).toString() == u"pep"_s);
+        QVERIFY2(pepHit, president.body.constData());
+    }
+
+    // Operation 54: 202 with the batch and its progress; a repeat with the same Idempotency-Key answers the
+    // same batch, another body under that key is 409; the screenings appear under ?batch_id=.
+    void batchScreening()
+    {
+        const QByteArray body = R"({"subjects":[{"name":"Badege Eric","type":"person","reference":"c-1"},)"
+                                R"({"name":"Plain Ordinary Customer","type":"person","birth_date":"1980-01-02","country":"gb"},)"
+                                R"({"name":"Acme Widgets Ltd","type":"organization"}]})";
+        const test::Headers key{{"Authorization", "Bearer " + m_analyst.toLatin1()}, {"Idempotency-Key", "batch-key-1"}};
+        const HttpResult first = test::request(port(), "POST", "/api/v1/aml/screen/batch", body, key);
+        EXPECT(first, 202);
+        const QJsonObject b = first.json();
+        QVERIFY(isUuid(b.value(u"id"_s).toString()));
+        QCOMPARE(b.value(u"total"_s).toInt(), 3);
+        QVERIFY(b.value(u"progress"_s).isDouble());
+        QVERIFY(QStringList({u"queued"_s, u"running"_s, u"completed"_s}).contains(b.value(u"status"_s).toString()));
+        QVERIFY(backend().screening().waitForBatches(60'000));
+
+        const HttpResult again = test::request(port(), "POST", "/api/v1/aml/screen/batch", body, key);
+        EXPECT(again, 202);
+        QCOMPARE(again.json().value(u"id"_s).toString(), b.value(u"id"_s).toString());
+        QCOMPARE(again.json().value(u"status"_s).toString(), u"completed"_s);
+        QCOMPARE(again.json().value(u"processed"_s).toInt(), 3);
+        QCOMPARE(again.json().value(u"progress"_s).toDouble(), 1.0);
+        QCOMPARE(again.json().value(u"potential_matches"_s).toInt(), 1);
+
+        QByteArray other = body;
+        other.replace("c-1", "c-2");
+        EXPECT(test::request(port(), "POST", "/api/v1/aml/screen/batch", other, key), 409);
+
+        const HttpResult listed = get(u"/aml/screenings?batch_id=%1&limit=100"_s.arg(b.value(u"id"_s).toString()), m_analyst);
+        EXPECT(listed, 200);
+        QCOMPARE(listed.json().value(u"meta"_s).toObject().value(u"total"_s).toInt(), 3);
+        // API key with aml:screen; a key without it is 403; no credentials 401.
+        EXPECT(send("POST", u"/aml/screen/batch"_s, body, {}, m_screenKey), 202);
+        EXPECT(send("POST", u"/aml/screen/batch"_s, body, {}, m_casesKey), 403);
+        EXPECT(send("POST", u"/aml/screen/batch"_s, body), 401);
+        QVERIFY(backend().screening().waitForBatches(60'000));
+    }
+
+    void batchBadBodies()
+    {
+        const qint64 before = count(u"SELECT COUNT(*) FROM screening_batches"_s);
+        const QList<std::pair<QByteArray, QString>> cases = {
+            {R"({})", u"subjects"_s},
+            {R"({"subjects":[]})", u"subjects"_s},
+            {R"({"subjects":"x"})", u"subjects"_s},
+            {R"({"subjects":[{"name":"A B","type":"alien"}]})", u"subjects[0].type"_s},
+            {R"({"subjects":[{"name":"A B","type":"person","extra":1}]})", u"subjects[0]"_s},
+            {R"({"subjects":[{"name":"A B","type":"person","birth_date":"2001-13-40"}]})", u"subjects[0].birth_date"_s},
+            {R"({"subjects":[{"name":"A B","type":"person"}],"threshold":7})", u"threshold"_s},
+            {R"({"subjects":[{"name":"A B","type":"person"}],"lists":["nope"]})", u"lists"_s},
+            {R"({"subjects":[{"name":"A B","type":"person"}],"unknown":true})", u"unknown"_s},
         };
-        for (const auto &[method, path, body] : pending) {
-            const HttpResult r = send(method, path, body, m_owner);
-            const QString why = errorMismatch(r, 501);
-            QVERIFY2(why.isEmpty(), qPrintable(path + u": "_s + why));
+        for (const auto &[body, field] : cases) {
+            const HttpResult r = send("POST", u"/aml/screen/batch"_s, body, m_analyst);
+            EXPECT(r, 400);
+            QVERIFY2(messages(r).contains(field), qPrintable(QString::fromUtf8(body) + u" -> "_s + messages(r)));
         }
+        QByteArray tooMany = R"({"subjects":[)";
+        for (int i = 0; i <= screening::ScreeningService::kMaxBatchSubjects; ++i)
+            tooMany += R"({"name":"N","type":"person"},)";
+        tooMany.chop(1);
+        tooMany += "]}";
+        EXPECT(send("POST", u"/aml/screen/batch"_s, tooMany, m_analyst), 400);
+        const test::Headers longKey{{"Authorization", "Bearer " + m_analyst.toLatin1()},
+                                    {"Idempotency-Key", QByteArray(256, 'k')}};
+        EXPECT(test::request(port(), "POST", "/api/v1/aml/screen/batch", R"({"subjects":[{"name":"A B","type":"person"}]})",
+                             longKey),
+               400);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM screening_batches"_s), before);
+    }
+
+    // Operations 60 and 61: monitoring a case (≥ analyst, the case must be known in this firm), alerts
+    // listed with filters (any role or aml:read), another firm sees neither.
+    void monitoringAndAlerts()
+    {
+        const QString caseId = u"5d6e7f80-1a2b-4c3d-9e8f-7a6b5c4d3e2f"_s;
+        const QJsonObject on{{u"case_id"_s, caseId}, {u"enabled"_s, true}};
+        EXPECT(post(u"/aml/monitoring"_s, on, m_analyst), 404); // no screening of that case yet
+        EXPECT(post(u"/aml/screen"_s,
+                    {{u"name"_s, u"Maria Customer Example"_s}, {u"type"_s, u"person"_s}, {u"case_id"_s, caseId}}, m_analyst),
+               201);
+        EXPECT(post(u"/aml/monitoring"_s, on, m_viewer), 403);
+        EXPECT(post(u"/aml/monitoring"_s, on, {}, m_screenKey), 403); // jwt only
+        EXPECT(post(u"/aml/monitoring"_s, on, m_ownerB), 404);
+        EXPECT(post(u"/aml/monitoring"_s, {{u"case_id"_s, u"nope"_s}, {u"enabled"_s, true}}, m_analyst), 400);
+        EXPECT(post(u"/aml/monitoring"_s, {{u"case_id"_s, caseId}, {u"enabled"_s, u"yes"_s}}, m_analyst), 400);
+        const HttpResult r = post(u"/aml/monitoring"_s, on, m_analyst);
+        EXPECT(r, 200);
+        QCOMPARE(r.json().value(u"case_id"_s).toString(), caseId);
+        QCOMPARE(r.json().value(u"enabled"_s).toBool(), true);
+        QVERIFY(!r.json().value(u"updated_at"_s).toString().isEmpty());
+        QCOMPARE(events(m_firmA, u"monitoring.enabled"_s, caseId).size(), 1);
+
+        const HttpResult alerts = get(u"/aml/monitoring/alerts?status=open"_s, m_viewer);
+        EXPECT(alerts, 200);
+        QVERIFY(alerts.json().value(u"data"_s).isArray());
+        QVERIFY(alerts.json().value(u"meta"_s).toObject().contains(u"total"_s));
+        EXPECT(get(u"/aml/monitoring/alerts"_s, {}, m_screenKey), 200);
+        EXPECT(get(u"/aml/monitoring/alerts"_s, {}, m_casesKey), 403);
+        EXPECT(get(u"/aml/monitoring/alerts?status=closed"_s, m_viewer), 400);
+        EXPECT(get(u"/aml/monitoring/alerts?case_id=xyz"_s, m_viewer), 400);
+        EXPECT(get(u"/aml/monitoring/alerts"_s), 401);
     }
 
     void auditChains()

@@ -35,7 +35,7 @@ struct HealthDeps {
 [[nodiscard]] Controller makeWalletController();
 [[nodiscard]] Controller makeDocuSignController();
 [[nodiscard]] Controller makePricingController();
-[[nodiscard]] Controller makeStorageController();
+[[nodiscard]] Controller makeStorageController(Backend *backend);
 [[nodiscard]] Controller makeDemoBookingsController();
 
 // Every controller of the /api/v1 surface, Health first, in the contract's order.

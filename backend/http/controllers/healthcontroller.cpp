@@ -98,7 +98,7 @@ QList<Controller> makeAllControllers(HealthDeps health, Backend *backend)
             makeWalletController(),
             makeDocuSignController(),
             makePricingController(),
-            makeStorageController(),
+            makeStorageController(backend),
             makeDemoBookingsController()};
 }
 

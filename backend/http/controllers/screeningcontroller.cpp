@@ -1,16 +1,24 @@
 #include "backend/backend.h"
+#include "backend/core/ids.h"
 #include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/controllers/identityjson.h"
+#include "backend/objects/objectstore.h"
+#include "backend/screening/import_tabular.h"
 #include "backend/screening/screeningservice.h"
+
+#include <QFile>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 
 namespace kyc::http {
 
 namespace {
 
+QJsonValue orNull(const QString &s);
+
 QJsonObject matchJson(const screening::StoredMatch &m, int rank)
 {
-    auto orNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
     return {{QStringLiteral("id"), m.id},
             {QStringLiteral("rank"), rank},
             {QStringLiteral("list"), m.listSource},
@@ -69,7 +77,92 @@ QJsonObject listJson(const screening::ListVersion &v)
                          {QStringLiteral("removed"), v.removed}}},
             {QStringLiteral("loaded_at"), v.loadedAt},
             {QStringLiteral("checksum"), v.sha256},
+            {QStringLiteral("version"), v.version},
             {QStringLiteral("active"), v.active}};
+}
+
+QJsonValue orNull(const QString &s)
+{
+    return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s);
+}
+
+QJsonObject batchJson(const screening::Batch &b)
+{
+    QJsonObject o{{QStringLiteral("id"), b.id},
+                  {QStringLiteral("status"), b.status},
+                  {QStringLiteral("total"), b.total},
+                  {QStringLiteral("processed"), b.processed},
+                  {QStringLiteral("potential_matches"), b.potentialMatches},
+                  {QStringLiteral("progress"), b.total > 0 ? double(b.processed) / double(b.total) : 0.0},
+                  {QStringLiteral("lists"), QJsonArray::fromStringList(b.lists)},
+                  {QStringLiteral("threshold"), b.threshold >= 0 ? QJsonValue(b.threshold) : QJsonValue(QJsonValue::Null)},
+                  {QStringLiteral("created_at"), b.createdAt},
+                  {QStringLiteral("started_at"), orNull(b.startedAt)},
+                  {QStringLiteral("completed_at"), orNull(b.completedAt)}};
+    if (!b.error.isEmpty())
+        o.insert(QStringLiteral("error"), b.error);
+    return o;
+}
+
+QJsonObject monitoringJson(const screening::MonitoringState &m)
+{
+    return {{QStringLiteral("case_id"), m.caseId},
+            {QStringLiteral("enabled"), m.enabled},
+            {QStringLiteral("last_screened_at"), orNull(m.lastScreenedAt)},
+            {QStringLiteral("updated_at"), m.updatedAt}};
+}
+
+QJsonObject alertJson(const screening::MonitoringAlert &a)
+{
+    return {{QStringLiteral("id"), a.id},
+            {QStringLiteral("case_id"), a.caseId},
+            {QStringLiteral("screening_id"), a.screeningId},
+            {QStringLiteral("match_id"), a.matchId},
+            {QStringLiteral("list"), a.listSource},
+            {QStringLiteral("list_version_id"), a.listVersionId},
+            {QStringLiteral("entity_id"), a.entityId},
+            {QStringLiteral("change"), a.change},
+            {QStringLiteral("matched_name"), a.matchedName},
+            {QStringLiteral("score"), a.score},
+            {QStringLiteral("status"), a.status},
+            {QStringLiteral("created_at"), a.createdAt},
+            {QStringLiteral("resolved_at"), orNull(a.resolvedAt)}};
+}
+
+// `lists`: an optional array of list sources.
+QStringList listSources(const QJsonObject &json, Validator &v)
+{
+    QStringList lists;
+    if (!json.contains(QStringLiteral("lists")))
+        return lists;
+    const QJsonValue l = json.value(QStringLiteral("lists"));
+    bool bad = !l.isArray();
+    for (const auto &e : l.toArray()) {
+        if (!e.isString() || e.toString().isEmpty() || e.toString().size() > 64)
+            bad = true;
+        else if (!lists.contains(e.toString()))
+            lists << e.toString();
+    }
+    if (bad)
+        v.add(QStringLiteral("lists"), QStringLiteral("lists must be an array of list sources"));
+    return lists;
+}
+
+double thresholdOf(const QJsonObject &json, Validator &v)
+{
+    if (!json.contains(QStringLiteral("threshold")))
+        return -1;
+    const QJsonValue t = json.value(QStringLiteral("threshold"));
+    if (!t.isDouble() || t.toDouble() < 0.5 || t.toDouble() > 1) {
+        v.add(QStringLiteral("threshold"), QStringLiteral("threshold must be a number from 0.5 to 1"));
+        return -1;
+    }
+    return t.toDouble();
+}
+
+screening::EntityType subjectType(const QString &type)
+{
+    return type == QStringLiteral("organization") ? screening::EntityType::Organization : screening::EntityType::Person;
 }
 
 } // namespace
@@ -78,53 +171,95 @@ QJsonObject listJson(const screening::ListVersion &v)
 Controller makeScreeningController(Backend *backend)
 {
     auto service = [backend]() -> screening::ScreeningService & { return backend->screening(); };
-    const Handler pending = notYetAvailable(QStringLiteral("This screening operation"));
 
     auto screen = [service](const ApiRequest &r) {
         Validator v(r.json);
         v.only({QStringLiteral("name"), QStringLiteral("type"), QStringLiteral("birth_date"), QStringLiteral("country"),
-                QStringLiteral("lists"), QStringLiteral("threshold")});
+                QStringLiteral("lists"), QStringLiteral("threshold"), QStringLiteral("case_id")});
         const auto name = v.string(QStringLiteral("name"), true, 1, 300);
         const auto type = v.oneOf(QStringLiteral("type"), {QStringLiteral("person"), QStringLiteral("organization")}, true);
         const auto dob = v.string(QStringLiteral("birth_date"), false, 4, 10);
         const auto country = v.string(QStringLiteral("country"), false, 2, 2);
-        QStringList lists;
-        if (r.json.contains(QStringLiteral("lists"))) {
-            const QJsonValue l = r.json.value(QStringLiteral("lists"));
-            if (!l.isArray())
-                v.add(QStringLiteral("lists"), QStringLiteral("lists must be an array of list sources"));
-            for (const auto &e : l.toArray()) {
-                if (!e.isString())
-                    v.add(QStringLiteral("lists"), QStringLiteral("lists must be an array of list sources"));
-                else
-                    lists << e.toString();
-            }
-        }
-        double threshold = -1;
-        if (r.json.contains(QStringLiteral("threshold"))) {
-            const QJsonValue t = r.json.value(QStringLiteral("threshold"));
-            if (!t.isDouble() || t.toDouble() < 0.5 || t.toDouble() > 1)
-                v.add(QStringLiteral("threshold"), QStringLiteral("threshold must be a number from 0.5 to 1"));
-            else
-                threshold = t.toDouble();
-        }
+        const auto caseId = v.string(QStringLiteral("case_id"), false, 36, 36);
+        const QStringList lists = listSources(r.json, v);
+        const double threshold = thresholdOf(r.json, v);
         if (!v.ok())
             return ApiResponse::error(v.error());
         screening::ScreenInput in;
         in.name = *name;
-        in.type = *type == QStringLiteral("organization") ? screening::EntityType::Organization : screening::EntityType::Person;
+        in.type = subjectType(*type);
         in.birthDate = dob.value_or(QString());
         in.country = country.value_or(QString());
+        in.caseId = caseId.value_or(QString());
         in.lists = lists;
         in.threshold = threshold;
         return answer(service().screen(r.actor, in), screeningJson, 201);
+    };
+    auto batch = [service](const ApiRequest &r) {
+        Validator v(r.json);
+        v.only({QStringLiteral("subjects"), QStringLiteral("lists"), QStringLiteral("threshold")});
+        screening::BatchInput in;
+        const QJsonValue subjects = r.json.value(QStringLiteral("subjects"));
+        if (!subjects.isArray() || subjects.toArray().isEmpty()
+            || subjects.toArray().size() > screening::ScreeningService::kMaxBatchSubjects)
+            v.add(QStringLiteral("subjects"),
+                  QStringLiteral("subjects must be an array of 1 to %1 subjects")
+                      .arg(screening::ScreeningService::kMaxBatchSubjects));
+        else {
+            const QJsonArray all = subjects.toArray();
+            bool anyReference = false;
+            for (qsizetype i = 0; i < all.size() && v.errorCount() < 20; ++i) {
+                const QString at = QStringLiteral("subjects[%1].").arg(i);
+                if (!all[i].isObject()) {
+                    v.add(QStringLiteral("subjects[%1]").arg(i), QStringLiteral("%1 must be an object").arg(at.chopped(1)));
+                    continue;
+                }
+                const QJsonObject o = all[i].toObject();
+                Validator sv(o);
+                sv.only({QStringLiteral("name"), QStringLiteral("type"), QStringLiteral("birth_date"), QStringLiteral("country"),
+                         QStringLiteral("reference")});
+                const auto name = sv.string(QStringLiteral("name"), true, 1, 300);
+                const auto type
+                    = sv.oneOf(QStringLiteral("type"), {QStringLiteral("person"), QStringLiteral("organization")}, true);
+                const auto dob = sv.string(QStringLiteral("birth_date"), false, 4, 10);
+                const auto country = sv.string(QStringLiteral("country"), false, 2, 2);
+                const auto reference = sv.string(QStringLiteral("reference"), false, 1, 100);
+                if (!sv.ok()) {
+                    v.addPrefixed(at, sv);
+                    continue;
+                }
+                screening::ScreenInput s;
+                s.name = *name;
+                s.type = subjectType(*type);
+                s.birthDate = dob.value_or(QString());
+                s.country = country.value_or(QString());
+                in.subjects << s;
+                in.references << reference.value_or(QString());
+                anyReference = anyReference || reference.has_value();
+            }
+            if (!anyReference)
+                in.references.clear();
+        }
+        in.lists = listSources(r.json, v);
+        in.threshold = thresholdOf(r.json, v);
+        QString key;
+        for (const auto &[h, value] : r.headers) {
+            if (h != "idempotency-key")
+                continue;
+            key = QString::fromUtf8(value).trimmed();
+            if (key.isEmpty() || key.size() > 255)
+                v.add(QStringLiteral("Idempotency-Key"), QStringLiteral("Idempotency-Key must be 1 to 255 characters"));
+        }
+        if (!v.ok())
+            return ApiResponse::error(v.error());
+        return answer(service().submitBatch(r.actor, in, key), batchJson, 202);
     };
     auto list = [service](const ApiRequest &r) {
         const auto page = pageFrom(r);
         if (!page)
             return ApiResponse::error(page.error());
         screening::ScreeningFilter f{r.queryValue(QStringLiteral("status")), r.queryValue(QStringLiteral("case_id")),
-                                     r.queryValue(QStringLiteral("source"))};
+                                     r.queryValue(QStringLiteral("source")), r.queryValue(QStringLiteral("batch_id"))};
         static const QStringList statuses = {QStringLiteral("clear"), QStringLiteral("potential_match"),
                                              QStringLiteral("confirmed_match"), QStringLiteral("false_positive")};
         static const QStringList sources
@@ -136,6 +271,10 @@ Controller makeScreeningController(Backend *backend)
         if (!f.source.isEmpty() && !sources.contains(f.source))
             errors << FieldError{QStringLiteral("source"),
                                  QStringLiteral("source must be one of: %1").arg(sources.join(QStringLiteral(", ")))};
+        if (!f.caseId.isEmpty() && !isValidId(f.caseId))
+            errors << FieldError{QStringLiteral("case_id"), QStringLiteral("case_id must be a UUID")};
+        if (!f.batchId.isEmpty() && !isValidId(f.batchId))
+            errors << FieldError{QStringLiteral("batch_id"), QStringLiteral("batch_id must be a UUID")};
         if (!errors.isEmpty())
             return ApiResponse::error(Error::validation(errors));
         const auto result = service().screenings(r.actor, f, *page);
@@ -179,25 +318,141 @@ Controller makeScreeningController(Backend *backend)
         return ApiResponse::page(data, *page, result->size());
     };
 
+    // Operation 59: files uploaded to storage (POST /storage/presign, PUT /storage/objects/:key) become a new
+    // version of the source. Each file is linked under its storage key as name, so the parts of an OFAC CSV set
+    // (sdn.csv, add.csv, alt.csv, sdn_comments.csv) are recognised as they are on disk.
+    auto importList = [service, backend](const ApiRequest &r) {
+        Validator v(r.json);
+        v.only({QStringLiteral("source"), QStringLiteral("format"), QStringLiteral("storage_keys"),
+                QStringLiteral("publication_date")});
+        const auto source = v.string(QStringLiteral("source"), true, 1, 64);
+        QStringList formats;
+        for (const auto f : {screening::ListFormat::OfacSdnCsv, screening::ListFormat::OfacConsCsv, screening::ListFormat::UnXml,
+                             screening::ListFormat::EuFsfXml, screening::ListFormat::UkXml, screening::ListFormat::BisDplTxt,
+                             screening::ListFormat::CslCsv, screening::ListFormat::FtmJson})
+            formats << screening::formatName(f);
+        formats << QStringLiteral("tabular");
+        const auto format = v.oneOf(QStringLiteral("format"), formats, true);
+        const auto date = v.string(QStringLiteral("publication_date"), false, 10, 10);
+        static const QRegularExpression sourceRe(QStringLiteral("^[a-z0-9_]+$"));
+        if (source && !sourceRe.match(*source).hasMatch())
+            v.add(QStringLiteral("source"), QStringLiteral("source must be lower-case letters, digits and '_'"));
+        if (format && *format == QStringLiteral("tabular") && source && !screening::tabularSource(*source))
+            v.add(QStringLiteral("source"),
+                  QStringLiteral("source must name a shipped PEP or adverse-media mapping for format tabular"));
+        if (date && !QDate::fromString(*date, Qt::ISODate).isValid())
+            v.add(QStringLiteral("publication_date"), QStringLiteral("publication_date must be a date (YYYY-MM-DD)"));
+        QStringList keys;
+        const QJsonValue k = r.json.value(QStringLiteral("storage_keys"));
+        bool badKeys = !k.isArray() || k.toArray().isEmpty() || k.toArray().size() > 10;
+        for (const auto &e : k.toArray()) {
+            if (!e.isString() || !objects::ObjectStore::isValidKey(e.toString()) || keys.contains(e.toString()))
+                badKeys = true;
+            else
+                keys << e.toString();
+        }
+        if (badKeys)
+            v.add(QStringLiteral("storage_keys"),
+                  QStringLiteral("storage_keys must be 1 to 10 distinct storage keys (letters, digits, '.', '_', '-')"));
+        if (!v.ok())
+            return ApiResponse::error(v.error());
+        if (!r.actor.atLeast(Role::Admin))
+            return ApiResponse::error(ErrorCode::Forbidden,
+                                      QStringLiteral("Importing lists requires the admin role or a stronger one"));
+
+        QTemporaryDir dir;
+        if (!dir.isValid())
+            return ApiResponse::error(Error::internal(QStringLiteral("no temporary directory for the import")));
+        QStringList files;
+        for (const auto &key : keys) {
+            auto o = backend->objects().object(r.actor.firmId, key);
+            if (!o)
+                return ApiResponse::error(o.error().code == ErrorCode::NotFound ? Error::make(
+                                              ErrorCode::NotFound, QStringLiteral("No stored object has the key %1").arg(key))
+                                                                                : o.error());
+            const QString path = dir.filePath(key);
+            if (!QFile::link(o->filePath, path) && !QFile::copy(o->filePath, path))
+                return ApiResponse::error(Error::internal(QStringLiteral("cannot stage the stored object")));
+            files << path;
+        }
+        // The same bytes as the version serving now: nothing to import.
+        const QString sha = screening::ScreeningService::filesSha256(files);
+        if (auto active = service().lists(r.actor); active) {
+            for (const auto &l : *active) {
+                if (l.source == *source && l.sha256 == sha)
+                    return ApiResponse::error(ErrorCode::Conflict,
+                                              QStringLiteral("Version %1 of %2 already has this checksum; nothing was imported")
+                                                  .arg(l.version)
+                                                  .arg(l.source));
+            }
+        }
+        auto imported = service().importList(r.actor, *format, files, *source, {}, date.value_or(QString()));
+        if (!imported && imported.error().code == ErrorCode::Validation)
+            // The request was valid; the file is what failed: 422 with the importer's reason.
+            return ApiResponse::error(
+                ErrorCode::BusinessRule,
+                QStringLiteral("The file could not be imported: %1")
+                    .arg(imported.error().fields.isEmpty() ? imported.error().message : imported.error().fields.first().message));
+        QJsonObject body;
+        if (imported) {
+            body = listJson(*imported);
+            body.insert(QStringLiteral("monitoring_alerts"), imported->alerts);
+        }
+        return imported ? ApiResponse::json(body, 201) : ApiResponse::error(imported.error());
+    };
+    auto monitoring = [service](const ApiRequest &r) {
+        Validator v(r.json);
+        v.only({QStringLiteral("case_id"), QStringLiteral("enabled")});
+        const auto caseId = v.string(QStringLiteral("case_id"), true, 36, 36);
+        const QJsonValue enabled = r.json.value(QStringLiteral("enabled"));
+        if (!enabled.isBool())
+            v.add(QStringLiteral("enabled"), QStringLiteral("enabled must be true or false"));
+        if (caseId && !isValidId(*caseId))
+            v.add(QStringLiteral("case_id"), QStringLiteral("case_id must be a UUID"));
+        if (!v.ok())
+            return ApiResponse::error(v.error());
+        return answer(service().setMonitoring(r.actor, *caseId, enabled.toBool()), monitoringJson);
+    };
+    auto alerts = [service](const ApiRequest &r) {
+        const auto page = pageFrom(r);
+        if (!page)
+            return ApiResponse::error(page.error());
+        screening::AlertFilter f{r.queryValue(QStringLiteral("status")), r.queryValue(QStringLiteral("case_id"))};
+        QList<FieldError> errors;
+        if (!f.status.isEmpty() && f.status != QStringLiteral("open") && f.status != QStringLiteral("resolved"))
+            errors << FieldError{QStringLiteral("status"), QStringLiteral("status must be one of: open, resolved")};
+        if (!f.caseId.isEmpty() && !isValidId(f.caseId))
+            errors << FieldError{QStringLiteral("case_id"), QStringLiteral("case_id must be a UUID")};
+        if (!errors.isEmpty())
+            return ApiResponse::error(Error::validation(errors));
+        const auto result = service().alerts(r.actor, f, *page);
+        if (!result)
+            return ApiResponse::error(result.error());
+        QJsonArray data;
+        for (const auto &a : result->items)
+            data.append(alertJson(a));
+        return ApiResponse::page(data, *page, result->total);
+    };
+
     using A = Availability;
     return Controller{
         QStringLiteral("AML Screening"),
         QStringLiteral("sanctions, PEP and adverse media"),
         {
             {Method::Post, QStringLiteral("/aml/screen"), QStringLiteral("jwt | key:aml:screen"), screen, BodyKind::Json}, // 53
-            {Method::Post, QStringLiteral("/aml/screen/batch"), QStringLiteral("jwt | key:aml:screen"), pending, BodyKind::Json,
-             A::Pending}, // 54
+            {Method::Post, QStringLiteral("/aml/screen/batch"), QStringLiteral("jwt | key:aml:screen"), batch,
+             BodyKind::Json}, // 54
             {Method::Get, QStringLiteral("/aml/screenings"), QStringLiteral("jwt | key:aml:read"), list, BodyKind::None}, // 55
             {Method::Get, QStringLiteral("/aml/screenings/:id"), QStringLiteral("jwt | key:aml:read"), one, BodyKind::None}, // 56
             {Method::Post, QStringLiteral("/aml/screenings/:id/matches/:matchId/resolve"), QStringLiteral("jwt (≥ analyst)"),
              resolve, BodyKind::Json}, // 57
             {Method::Get, QStringLiteral("/aml/lists"), QStringLiteral("jwt | key:aml:read"), lists, BodyKind::None}, // 58
-            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), pending, BodyKind::Json,
-             A::Pending}, // 59
-            {Method::Post, QStringLiteral("/aml/monitoring"), QStringLiteral("jwt (≥ analyst)"), pending, BodyKind::Json,
-             A::Pending}, // 60
-            {Method::Get, QStringLiteral("/aml/monitoring/alerts"), QStringLiteral("jwt | key:aml:read"), pending, BodyKind::None,
-             A::Pending}, // 61
+            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), importList, BodyKind::Json,
+             A::Available, Execution::Worker}, // 59
+            {Method::Post, QStringLiteral("/aml/monitoring"), QStringLiteral("jwt (≥ analyst)"), monitoring,
+             BodyKind::Json}, // 60
+            {Method::Get, QStringLiteral("/aml/monitoring/alerts"), QStringLiteral("jwt | key:aml:read"), alerts,
+             BodyKind::None}, // 61
         },
     };
 }

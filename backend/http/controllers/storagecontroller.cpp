@@ -1,23 +1,115 @@
+#include "backend/backend.h"
+#include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
+#include "backend/http/controllers/identityjson.h"
+#include "backend/objects/objectstore.h"
 
 namespace kyc::http {
 
-// Storage: pre-signed URLs.
-// The capability has not landed yet: every operation is routed, documented and answers 501.
-Controller makeStorageController()
+namespace {
+
+QJsonObject presignedJson(const objects::PresignedUrl &p)
 {
-    const Handler pending = notYetAvailable(QStringLiteral("Storage"));
+    QJsonObject o{{QStringLiteral("url"), p.url},
+                  {QStringLiteral("method"), objects::methodOf(p.access)},
+                  {QStringLiteral("key"), p.key},
+                  {QStringLiteral("expires_at"), isoUtc(p.expiresAt)}};
+    if (!p.contentType.isEmpty())
+        o.insert(QStringLiteral("headers"), QJsonObject{{QStringLiteral("Content-Type"), p.contentType}});
+    return o;
+}
+
+QJsonObject storedJson(const objects::StoredObject &s)
+{
+    return {{QStringLiteral("key"), s.key},
+            {QStringLiteral("size"), s.size},
+            {QStringLiteral("sha256"), s.sha256},
+            {QStringLiteral("content_type"), s.contentType.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s.contentType)},
+            {QStringLiteral("created_at"), s.createdAt}};
+}
+
+objects::SignedRequest signedRequest(const ApiRequest &r)
+{
+    return {r.params.value(QStringLiteral("key")),        r.queryValue(QStringLiteral("firm")),
+            r.queryValue(QStringLiteral("method")),       r.queryValue(QStringLiteral("expires")),
+            r.queryValue(QStringLiteral("content_type")), r.queryValue(QStringLiteral("by")),
+            r.queryValue(QStringLiteral("signature"))};
+}
+
+} // namespace
+
+// Storage: pre-signed URLs (operations 91–93). Uploads and downloads carry no credentials but the
+// URL's signature, which the object store checks.
+Controller makeStorageController(Backend *backend)
+{
+    auto store = [backend]() -> objects::ObjectStore & { return backend->objects(); };
+
+    auto presign = [store](const ApiRequest &r) {
+        Validator v(r.json);
+        v.only({QStringLiteral("key"), QStringLiteral("method"), QStringLiteral("content_type"), QStringLiteral("expires_in")});
+        const auto key = v.string(QStringLiteral("key"), false, 1, 255);
+        const auto method = v.oneOf(QStringLiteral("method"), {QStringLiteral("PUT"), QStringLiteral("GET")}, true);
+        const auto contentType = v.string(QStringLiteral("content_type"), false, 1, 255);
+        qint64 expiresIn = objects::ObjectStore::kDefaultExpiresIn;
+        const QJsonValue e = r.json.value(QStringLiteral("expires_in"));
+        if (!e.isUndefined() && !e.isNull()) {
+            if (!e.isDouble() || e.toDouble() != double(e.toInteger()) || e.toInteger() < 1
+                || e.toInteger() > objects::ObjectStore::kMaxExpiresIn)
+                v.add(QStringLiteral("expires_in"),
+                      QStringLiteral("expires_in must be an integer from 1 to %1 seconds")
+                          .arg(objects::ObjectStore::kMaxExpiresIn));
+            else
+                expiresIn = e.toInteger();
+        }
+        if (!v.ok())
+            return ApiResponse::error(v.error());
+        objects::PresignRequest req;
+        req.key = key.value_or(QString());
+        req.access = *method == QStringLiteral("GET") ? objects::Access::Read : objects::Access::Write;
+        req.contentType = contentType.value_or(QString());
+        req.expiresIn = expiresIn;
+        return answer(store().presign(r.actor, req), presignedJson);
+    };
+    auto upload = [store](const ApiRequest &r) {
+        const auto grant
+            = store().verify(signedRequest(r), objects::Access::Write, QString::fromLatin1(r.header("content-type")), r.ip);
+        if (!grant)
+            return ApiResponse::error(grant.error());
+        return answer(store().put(grant->actor, grant->key, r.body, grant->contentType), storedJson, 201);
+    };
+    auto download = [store](const ApiRequest &r) {
+        const auto grant = store().verify(signedRequest(r), objects::Access::Read, {}, r.ip);
+        if (!grant)
+            return ApiResponse::error(grant.error());
+        auto data = store().read(grant->actor, grant->key);
+        if (!data)
+            return ApiResponse::error(data.error());
+        const QByteArray sha = data->object.sha256.toLatin1();
+        ApiResponse res;
+        res.status = 200;
+        res.contentType
+            = data->object.contentType.isEmpty() ? QByteArray("application/octet-stream") : data->object.contentType.toLatin1();
+        res.body = std::move(data->bytes);
+        res.withHeader("ETag", '"' + sha + '"');
+        res.withHeader("X-Content-SHA256", sha);
+        // Never rendered in place: the content type is the uploader's word, the origin is ours.
+        res.withHeader("Content-Disposition", "attachment; filename=\"" + data->object.key.toLatin1() + '"');
+        return res;
+    };
+
+    using A = Availability;
+    using E = Execution;
     return Controller{
         QStringLiteral("Storage"),
         QStringLiteral("pre-signed URLs"),
         {
             {Method::Post, QStringLiteral("/storage/presign"),
-             QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), pending, BodyKind::Json,
-             Availability::Pending}, // 91
-            {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::Raw,
-             Availability::Pending}, // 92
-            {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), pending, BodyKind::None,
-             Availability::Pending}, // 93
+             QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), presign, BodyKind::Json}, // 91
+            // Uploads fsync and downloads hash up to the size limit: off the server thread.
+            {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), upload, BodyKind::Raw,
+             A::Available, E::Worker}, // 92
+            {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), download, BodyKind::None,
+             A::Available, E::Worker}, // 93
         },
     };
 }
