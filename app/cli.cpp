@@ -7,6 +7,7 @@
 #include "backend/http/openapi.h"
 #include "backend/identity/accountservice.h"
 #include "backend/screening/import_tabular.h"
+#include "backend/screening/listrefresher.h"
 #include "backend/screening/screeningservice.h"
 
 #include <QCommandLineParser>
@@ -39,6 +40,7 @@ const char *kAdminUsage
       "       kyconnect admin set-platform-admin --email EMAIL [--off]\n"
       "       kyconnect admin reset-mfa --email EMAIL\n"
       "       kyconnect admin import-list FORMAT FILE... [--name SOURCE]\n"
+      "       kyconnect admin refresh-lists [SOURCE...]\n"
       "       kyconnect admin openapi|postman\n"
       "  passwords are read from KYCONNECT_ADMIN_PASSWORD or, if unset, the first line of standard input\n"
       "  verify-audit   recompute every audit hash chain and its signed checkpoints;\n"
@@ -46,6 +48,8 @@ const char *kAdminUsage
       "  import-list    import a list as a new version of its source; FORMAT is ofac_sdn_csv, ofac_cons_csv,\n"
       "                 un_xml, eu_fsf_xml, uk_xml, bis_dpl_txt, csl_csv, ftm_json, or the id of a shipped\n"
       "                 PEP / adverse-media mapping (pep_us_congress, adv_interpol_red, ... see docs/tabular-mappings.md)\n"
+      "  refresh-lists  download the named lists (default: every scheduled one) from their official URLs now;\n"
+      "                 exit 1 when one failed (its serving version stays)\n"
       "  openapi        print the OpenAPI document the server serves\n"
       "  postman        print the Postman collection the server serves\n";
 
@@ -180,6 +184,53 @@ int runImportList(const Options &o)
               << p.toObject().value(QStringLiteral("message")).toString() << "\n";
     out().flush();
     return 0;
+}
+
+// Refreshes lists from their download URLs now: the named sources, or every source the scheduler would.
+int runRefreshLists(const Options &o)
+{
+    SystemClock clock;
+    auto backend = Backend::open(o.config, clock);
+    if (!backend) {
+        err() << "cannot open " << o.config.dataDir << ": " << backend.error().message << "\n";
+        return 2;
+    }
+    auto &refresher = (*backend)->listRefresher();
+    QStringList sources = o.adminCommand.mid(2);
+    if (sources.isEmpty()) {
+        auto status = refresher.status();
+        if (!status) {
+            err() << status.error().message << "\n";
+            return 2;
+        }
+        for (const auto &st : *status) {
+            if (st.scheduled)
+                sources << st.source;
+        }
+        if (sources.isEmpty()) {
+            out() << "no list to refresh: import one first, or name sources (see KYCONNECT_LIST_SOURCES_FILE)\n";
+            return 0;
+        }
+    }
+    int failed = 0;
+    for (const auto &source : sources) {
+        auto r = refresher.refreshNow(source);
+        if (!r) {
+            err() << source << ": " << r.error().message << "\n";
+            ++failed;
+            continue;
+        }
+        out() << source << ": " << screening::refreshOutcomeName(r->outcome);
+        if (r->outcome == screening::RefreshOutcome::Imported)
+            out() << " version " << r->version.version << ", " << r->version.entityCount << " entities, delta +"
+                  << r->version.added << " ~" << r->version.changed << " -" << r->version.removed;
+        if (!r->error.isEmpty())
+            out() << " (" << r->error << "; the serving version is unchanged)";
+        out() << "\n";
+        failed += r->outcome == screening::RefreshOutcome::Failed ? 1 : 0;
+    }
+    out().flush();
+    return failed ? 1 : 0;
 }
 
 } // namespace
@@ -330,6 +381,8 @@ int runAdmin(const Options &options)
     }
     if (cmd.size() >= 2 && cmd.at(1) == QStringLiteral("import-list"))
         return runImportList(options);
+    if (cmd.size() >= 2 && cmd.at(1) == QStringLiteral("refresh-lists"))
+        return runRefreshLists(options);
     static const QStringList commands
         = {QStringLiteral("verify-audit"), QStringLiteral("create-firm"), QStringLiteral("create-user"),
            QStringLiteral("set-platform-admin"), QStringLiteral("reset-mfa")};

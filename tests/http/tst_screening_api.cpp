@@ -537,6 +537,14 @@ private slots:
         QCOMPARE(l.value(u"delta"_s).toObject(), (QJsonObject{{u"added"_s, 1003}, {u"changed"_s, 0}, {u"removed"_s, 0}}));
         QVERIFY(!l.value(u"loaded_at"_s).toString().isEmpty());
         QCOMPARE(l.value(u"active"_s).toBool(), true);
+        QCOMPARE(l.value(u"version"_s).toInt(), 1);
+        // How current it is: the UN list has an official download URL, so its scheduled refresh shows.
+        const QJsonObject refresh = l.value(u"refresh"_s).toObject();
+        QCOMPARE(refresh.value(u"scheduled"_s).toBool(), true);
+        QVERIFY2(refresh.value(u"urls"_s).toArray().first().toString().startsWith(u"https://"_s), r.body.constData());
+        QCOMPARE(refresh.value(u"stale"_s).toBool(), false);
+        QVERIFY(refresh.value(u"age_seconds"_s).toInteger() >= 0);
+        QVERIFY(refresh.value(u"last_checked_at"_s).isNull());
 
         EXPECT(get(u"/aml/lists"_s, {}, m_screenKey), 200);
         EXPECT(get(u"/aml/lists"_s, m_viewer), 200);

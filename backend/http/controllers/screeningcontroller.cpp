@@ -5,6 +5,7 @@
 #include "backend/http/controllers/identityjson.h"
 #include "backend/objects/objectstore.h"
 #include "backend/screening/import_tabular.h"
+#include "backend/screening/listrefresher.h"
 #include "backend/screening/screeningservice.h"
 
 #include <QFile>
@@ -102,6 +103,20 @@ QJsonObject batchJson(const screening::Batch &b)
     if (!b.error.isEmpty())
         o.insert(QStringLiteral("error"), b.error);
     return o;
+}
+
+QJsonObject refreshJson(const screening::ListRefreshStatus &s)
+{
+    return {{QStringLiteral("scheduled"), s.scheduled},
+            {QStringLiteral("urls"), QJsonArray::fromStringList(s.urls)},
+            {QStringLiteral("last_checked_at"), orNull(s.lastCheckedAt)},
+            {QStringLiteral("last_success_at"), orNull(s.lastSuccessAt)},
+            {QStringLiteral("last_changed_at"), orNull(s.lastChangedAt)},
+            {QStringLiteral("last_error"), orNull(s.lastError)},
+            {QStringLiteral("next_attempt_at"), orNull(s.nextAttemptAt)},
+            {QStringLiteral("consecutive_failures"), s.consecutiveFailures},
+            {QStringLiteral("age_seconds"), s.ageSeconds},
+            {QStringLiteral("stale"), s.stale}};
 }
 
 QJsonObject monitoringJson(const screening::MonitoringState &m)
@@ -305,16 +320,26 @@ Controller makeScreeningController(Backend *backend)
             return ApiResponse::error(v.error());
         return answer(service().resolve(r.actor, *id, *matchId, *resolution, *reason), screeningJson);
     };
-    auto lists = [service](const ApiRequest &r) {
+    auto lists = [service, backend](const ApiRequest &r) {
         const auto page = pageFrom(r);
         if (!page)
             return ApiResponse::error(page.error());
-        const auto result = service().lists(r.actor);
+        const auto result = service().lists(r.actor); // checks the caller's permission
         if (!result)
             return ApiResponse::error(result.error());
+        // How current each list is: its scheduled refresh from the official download URL, when it has one.
+        QHash<QString, screening::ListRefreshStatus> refresh;
+        if (auto st = backend->listRefresher().status())
+            for (const auto &x : *st)
+                refresh.insert(x.source, x);
         QJsonArray data;
-        for (qsizetype i = page->offset(); i < result->size() && i < page->offset() + page->limit; ++i)
-            data.append(listJson(result->at(i)));
+        for (qsizetype i = page->offset(); i < result->size() && i < page->offset() + page->limit; ++i) {
+            QJsonObject o = listJson(result->at(i));
+            const auto it = refresh.constFind(result->at(i).source);
+            if (it != refresh.cend())
+                o.insert(QStringLiteral("refresh"), refreshJson(*it));
+            data.append(o);
+        }
         return ApiResponse::page(data, *page, result->size());
     };
 
