@@ -456,8 +456,8 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
                                        {QStringLiteral("version_id"), v.id},
                                        {QStringLiteral("publication_date"), v.publicationDate}});
     }
-    QSqlQuery sup(m_db.connection());
-    sup.prepare(
+    // Statements prepared once per thread: a batch records thousands of screenings.
+    QSqlQuery &sup = m_db.prepare(
         QStringLiteral("SELECT entity_hash FROM match_suppressions WHERE firm_id = ? AND subject_key = ? AND entity_id = ?"));
     for (const auto &m : found) {
         const Entity &e = *m.entity;
@@ -488,8 +488,7 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
     if (onlyIfMatches && s.matches.isEmpty())
         return std::optional<Screening>();
     s.status = statusFor(s.matches);
-    QSqlQuery row(m_db.connection());
-    row.prepare(QStringLiteral(
+    QSqlQuery &row = m_db.prepare(QStringLiteral(
         "INSERT INTO screenings (id, firm_id, subject_key, subject, source, case_id, batch_id, status, threshold, lists, "
         "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     bindAll(row,
@@ -498,8 +497,7 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
              s.createdBy, s.createdAt});
     if (auto st = storage::exec(row); !st)
         return fail(st.error());
-    QSqlQuery ins(m_db.connection());
-    ins.prepare(
+    QSqlQuery &ins = m_db.prepare(
         QStringLiteral("INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
                        "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
                        "?, ?, ?)"));

@@ -11,6 +11,7 @@
 #include <QJsonDocument>
 #include <QSqlQuery>
 #include <QThread>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
 
@@ -389,17 +390,19 @@ Status ScreeningService::runBatch(const QString &batchId)
                 return {}; // resumes from `processed` on the next start
         }
         const qint64 end = std::min<qint64>(processed + kBatchChunk, subjects.size());
-        // Matching needs no transaction; the chunk's writes share one.
+        // Matching needs no transaction and runs on every core; the chunk's writes share one transaction.
         QList<Prepared> prepared;
-        QList<QList<Match>> found;
         for (qint64 i = processed; i < end; ++i) {
             Prepared p;
             ScreenInput in = inputFromJson(subjects[i].toObject());
             in.source = QStringLiteral("batch");
             (void)validateSubject(in, QString(), &p); // validated at submission
-            found << findMatches(ctx, p, lists, *threshold);
             prepared << p;
         }
+        const double t = *threshold;
+        std::function<QList<Match>(const Prepared &)> match
+            = [&ctx, &lists, t](const Prepared &p) { return findMatches(ctx, p, lists, t); };
+        const QList<QList<Match>> found = QtConcurrent::blockingMapped<QList<QList<Match>>>(prepared, match);
         storage::Transaction tx(m_db);
         if (auto s = tx.begin(); !s)
             return s;
