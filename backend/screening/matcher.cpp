@@ -715,11 +715,16 @@ QList<Match> Matcher::screen(const Query &q, int maxResults) const
             }
         }
     }
+    const bool restricted = !q.sources.isEmpty() || q.entityIds;
+    auto allowed = [&](int nameId) {
+        const Entity &e = d->entities.at(index.name(nameId).entity);
+        return (q.sources.isEmpty() || q.sources.contains(e.source)) && (!q.entityIds || q.entityIds->contains(e.id));
+    };
     std::vector<std::pair<float, int>> ranked;
     ranked.reserve(touched.size());
     const float minimum = float(kCandidateShare * totalWeight);
     for (const int nameId : touched) {
-        if (acc[std::size_t(nameId)].total >= minimum)
+        if (acc[std::size_t(nameId)].total >= minimum && (!restricted || allowed(nameId)))
             ranked.emplace_back(acc[std::size_t(nameId)].total, nameId);
     }
     if (ranked.size() > std::size_t(kMaxCandidates)) {
@@ -743,6 +748,9 @@ QList<Match> Matcher::screen(const Query &q, int maxResults) const
         for (int id = range.first; id < range.second; ++id)
             candidates.push_back(id);
     }
+    if (restricted)
+        candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [&](int nameId) { return !allowed(nameId); }),
+                         candidates.end());
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 

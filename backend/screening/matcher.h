@@ -4,6 +4,7 @@
 #include "backend/screening/entity.h"
 
 #include <QList>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -19,6 +20,11 @@ struct Query {
     QList<Identifier> identifiers;
     QString gender; // "male", "female"; anything else is ignored
     double threshold = -1; // < 0: Matcher::defaultThreshold()
+    // Restrictions applied while candidates are gathered (before the cut to the best candidates), so a list
+    // restriction never loses an entry to other lists' names: only entities of these sources (empty: all),
+    // and, when set, only these entity ids (monitoring screens a list's delta this way).
+    QStringList sources;
+    const QSet<QString> *entityIds = nullptr;
 };
 
 // One aligned piece of the query and the listed name.

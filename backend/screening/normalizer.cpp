@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <algorithm>
@@ -85,6 +86,45 @@ bool isAscii(const QString &s)
     return std::all_of(s.cbegin(), s.cend(), [](QChar c) { return c.unicode() < 0x80; });
 }
 
+// Korean names as the sanctions lists spell them (McCune-Reischauer without its diacritics, as DPRK
+// names are published: 김정은 -> "kim jong un", 최룡해 -> "choe ryong hae", 박봉주 -> "pak pong ju"), one token
+// per syllable. ICU's Hangul-Latin gives the South Korean Revised Romanization ("gim jeong-eun"), which
+// no list uses for these names. The lone syllable 이/리 is "ri", as the DPRK writes that surname.
+QString romanizeHangul(const QString &text)
+{
+    static const char *const initials[19]
+        = {"k", "kk", "n", "t", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"};
+    static const char *const medials[21] = {"a",  "ae", "ya", "yae", "o",  "e",  "yo", "ye", "o",  "wa", "wae",
+                                            "oe", "yo", "u",  "wo",  "we", "wi", "yu", "u",  "ui", "i"};
+    static const char *const finals[28] = {"",  "k", "k", "k", "n", "n", "n", "t",  "l", "k", "l", "l", "l", "l",
+                                           "p", "l", "m", "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"};
+    bool any = false;
+    for (const QChar c : text)
+        any = any || (c.unicode() >= 0xAC00 && c.unicode() <= 0xD7A3);
+    if (!any)
+        return text;
+    QString out;
+    bool previousSyllable = false;
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u < 0xAC00 || u > 0xD7A3) {
+            out += c;
+            previousSyllable = false;
+            continue;
+        }
+        const int index = u - 0xAC00;
+        if (previousSyllable)
+            out += u' ';
+        out += QLatin1String(initials[index / 588]) + QLatin1String(medials[(index % 588) / 28])
+            + QLatin1String(finals[index % 28]);
+        previousSyllable = true;
+    }
+    // A surname 이 / 리 on its own.
+    static const QRegularExpression loneI(QStringLiteral("(^|\\s)i(?=\\s|$)"));
+    out.replace(loneI, QStringLiteral("\\1ri"));
+    return out;
+}
+
 } // namespace
 
 struct Normalizer::Impl {
@@ -123,7 +163,7 @@ struct Normalizer::Impl {
 
     QString transliterate(const QString &text) const
     {
-        QString s = text;
+        QString s = romanizeHangul(text);
         // Arabic ta marbuta is a final vowel in Latin spellings (Usama, Hamza), not ICU's "t".
         s.replace(QChar(0x0629), QLatin1Char('a'));
         if (prototype) {

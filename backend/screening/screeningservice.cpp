@@ -418,18 +418,11 @@ QList<Match> ScreeningService::findMatches(const ListContext &ctx, const Prepare
 {
     Query q = p.query;
     q.threshold = threshold;
-    // A restriction (to some lists or entities) applies before the cut to the best 50, not after it.
+    // Restrictions (to some lists or entities) apply inside the matcher, before any cut.
+    q.sources = lists;
+    q.entityIds = only;
     constexpr int kMaxMatches = 50;
-    const bool restricted = !lists.isEmpty() || only;
-    QList<Match> found = ctx.matcher->screen(q, restricted ? 5000 : kMaxMatches);
-    if (restricted) {
-        found.removeIf([&](const Match &m) {
-            return (!lists.isEmpty() && !lists.contains(m.entity->source)) || (only && !only->contains(m.entity->id));
-        });
-        if (found.size() > kMaxMatches)
-            found.resize(kMaxMatches);
-    }
-    return found;
+    return ctx.matcher->screen(q, kMaxMatches);
 }
 
 Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, const Prepared &p, const QList<Match> &found,

@@ -444,6 +444,7 @@ private slots:
     void oneTokenQueriesDoNotMatch_data();
     void oneTokenQueriesDoNotMatch();
     void joinedTokens();
+    void restrictionAppliesBeforeTheCut();
     void crossScript_data();
     void crossScript();
     void companyForms();
@@ -596,6 +597,34 @@ void TestMatcher::joinedTokens()
     QVERIFY(scoreOf(*m_small, nameQuery(QStringLiteral("Xi Jin Ping")), "t:xi") >= 0.95);
 }
 
+// 600 entries of one list that share the query's tokens outrank, in the candidate estimate, the one entry of
+// another list; restricted to that list (or to its entity id) the query still finds it.
+void TestMatcher::restrictionAppliesBeforeTheCut()
+{
+    QList<Entity> list;
+    for (int i = 0; i < 600; ++i) {
+        Entity e = makeEntity(qPrintable(QStringLiteral("big:%1").arg(i)), EntityType::Person,
+                              {QStringLiteral("Mohammed Ali Hassan %1").arg(QChar(u'A' + i % 26)) + QString::number(i)});
+        list << e;
+    }
+    list << makeEntity("small:1", EntityType::Person, {QStringLiteral("Mohamed Ali Hasan")});
+    const Matcher m(list);
+    Query q = nameQuery(QStringLiteral("Mohammed Ali Hassan"));
+    q.threshold = 0.5;
+    q.sources = {QStringLiteral("small")};
+    const QList<Match> only = m.screen(q, 10);
+    QVERIFY(!only.isEmpty());
+    QCOMPARE(only.first().entity->id, QStringLiteral("small:1"));
+    for (const auto &hit : only)
+        QCOMPARE(hit.entity->source, QStringLiteral("small"));
+    q.sources.clear();
+    const QSet<QString> ids{QStringLiteral("small:1")};
+    q.entityIds = &ids;
+    const QList<Match> byId = m.screen(q, 10);
+    QCOMPARE(byId.size(), 1);
+    QCOMPARE(byId.first().entity->id, QStringLiteral("small:1"));
+}
+
 void TestMatcher::crossScript_data()
 {
     QTest::addColumn<QString>("query");
@@ -603,6 +632,7 @@ void TestMatcher::crossScript_data()
     QTest::newRow("cyrillic") << QStringLiteral("Владимир Путин") << QStringLiteral("t:putin");
     QTest::newRow("cyrillic full") << QStringLiteral("Путин Владимир Владимирович") << QStringLiteral("t:putin");
     QTest::newRow("chinese") << QStringLiteral("习近平") << QStringLiteral("t:xi");
+    QTest::newRow("korean") << QStringLiteral("김정은") << QStringLiteral("t:kim");
     QTest::newRow("arabic") << QStringLiteral("أسامة بن لادن") << QStringLiteral("t:ubl");
     QTest::newRow("latin to arabic entry") << QStringLiteral("Usama bin Ladin") << QStringLiteral("t:ubl");
 }

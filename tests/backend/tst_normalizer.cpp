@@ -68,7 +68,11 @@ void TestNormalizer::normalize_data()
     QTest::newRow("persian") << QStringLiteral("حسین موسوی") << U << QStringLiteral("hsyn mwswy");
     QTest::newRow("chinese") << QStringLiteral("习近平") << U << QStringLiteral("xi jin ping");
     QTest::newRow("chinese traditional") << QStringLiteral("金正恩") << U << QStringLiteral("jin zheng en");
-    QTest::newRow("korean") << QStringLiteral("김정은") << U << QStringLiteral("gimjeong eun");
+    // Korean as the lists spell DPRK names (McCune-Reischauer without diacritics), a token per syllable.
+    QTest::newRow("korean") << QStringLiteral("김정은") << U << QStringLiteral("kim jong un");
+    QTest::newRow("korean choe") << QStringLiteral("최룡해") << U << QStringLiteral("choe ryong hae");
+    QTest::newRow("korean final consonants") << QStringLiteral("박봉주") << U << QStringLiteral("pak pong ju");
+    QTest::newRow("korean ri") << QStringLiteral("리 병철") << U << QStringLiteral("ri pyong chol");
     QTest::newRow("japanese kana") << QStringLiteral("トヨタ") << O << QStringLiteral("toyota");
     // "LAST, First"
     QTest::newRow("last first") << QStringLiteral("PUTIN, Vladimir") << U << QStringLiteral("vladimir putin");

@@ -817,7 +817,13 @@ private slots:
                                         .arg(s->matches.size())
                                         .arg(unHits.size());
             QVERIFY2(s->status != u"clear"_s, qPrintable(context));
-            QVERIFY2(s->matches.size() == std::min<qsizetype>(50, unHits.size()), qPrintable(context));
+            // At least every UN hit the unrestricted index returns: the restriction applies before the index's
+            // cut to its best candidates, so it can find UN entries that other lists' names crowd out there.
+            QVERIFY2(s->matches.size() >= std::min<qsizetype>(50, unHits.size()), qPrintable(context));
+            if (unHits.size() < 50) {
+                for (const auto &id : unHits)
+                    QVERIFY2(findMatch(*s, id), qPrintable(context + u"; "_s + id + u" missing"_s));
+            }
             QVERIFY2(findMatch(*s, unHits.first()),
                      qPrintable(context + u"; the best one, "_s + unHits.first() + u", missing"_s));
         }
