@@ -4,6 +4,7 @@
 // false positives (audited), a false positive remembered for the same subject; roles, scopes and tenants.
 #include "backend/identity/accountservice.h"
 #include "backend/screening/screeningservice.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/testsupport.h"
 
 #include <QCryptographicHash>
@@ -180,14 +181,7 @@ class TestScreeningService : public QObject
     Actor viewer() const { return userActor(m_firmA, m_viewer, Role::Viewer); }
     Actor ownerB() const { return userActor(m_firmB, m_ownerB, Role::Owner); }
 
-    qint64 count(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(sql);
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
-    }
+    qint64 count(const QString &sql, const QVariantList &binds = {}) { return test::count(backend().database(), sql, binds); }
     qint64 screeningRows() { return count(u"SELECT COUNT(*) FROM screenings"_s); }
     QList<audit::Event> events(const QString &firmId, const QString &action, const QString &entityId = {})
     {

@@ -6,6 +6,7 @@
 // only for monitored cases, only for new hits, and never for another firm.
 #include "backend/identity/accountservice.h"
 #include "backend/screening/screeningservice.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/testsupport.h"
 
 #include <QFile>
@@ -110,14 +111,7 @@ class TestScreeningWorkflow : public QObject
     Actor viewer() const { return userActor(m_firmA, m_viewer, Role::Viewer); }
     Actor ownerB() const { return userActor(m_firmB, m_ownerB, Role::Owner); }
 
-    qint64 count(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(sql);
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
-    }
+    qint64 count(const QString &sql, const QVariantList &binds = {}) { return test::count(backend().database(), sql, binds); }
     qint64 auditCount(const QString &firmId, const QString &action)
     {
         audit::Filter f;

@@ -77,24 +77,7 @@ int main(int argc, char **argv)
         return 1;
     }
     Backend &backend = server.backend();
-    const QString s = test::sharedDir() + QStringLiteral("/data/sanctions/");
-    const struct {
-        ListFormat format;
-        QStringList files;
-    } lists[] = {
-        {ListFormat::OfacSdnCsv, {s + QStringLiteral("ofac_sdn_csv/2024-05-03_full/sdn.csv")}},
-        {ListFormat::OfacConsCsv,
-         {s + QStringLiteral("ofac_cons_csv/2025-12-19/cons_prim.csv"),
-          s + QStringLiteral("ofac_cons_csv/2025-12-19/cons_add.csv"),
-          s + QStringLiteral("ofac_cons_csv/2025-12-19/cons_alt.csv"),
-          s + QStringLiteral("ofac_cons_csv/2025-12-19/cons_comments.csv")}},
-        {ListFormat::UnXml, {s + QStringLiteral("un_consolidated_xml/2026-02-27/UN_consolidated.xml")}},
-        {ListFormat::EuFsfXml, {s + QStringLiteral("eu_fsf_xml/excerpt_2026-08-05_GSmiguel/sample_eu_fsf.xml")}},
-        {ListFormat::UkXml, {s + QStringLiteral("uk_sanctions_list_xml/excerpt_2026-09-10_GSmiguel/sample_uk_sanctions.xml")}},
-        {ListFormat::BisDplTxt, {s + QStringLiteral("us_bis_dpl_txt/2022-09/dpl.txt")}},
-        {ListFormat::CslCsv, {s + QStringLiteral("us_csl_csv/2019-12/csl.csv")}},
-        {ListFormat::FtmJson, {s + QStringLiteral("opensanctions_ftm_json/yente_zala_fixture/entities.ftm.json")}},
-    };
+    const QList<test::ShippedList> lists = test::shippedSanctionsLists();
     for (const auto &l : lists) {
         auto r = backend.screening().importList(Actor::system(), l.format, l.files);
         if (!r) {

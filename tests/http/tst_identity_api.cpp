@@ -7,6 +7,7 @@
 #include "backend/security/jwt.h"
 #include "backend/security/secretfile.h"
 #include "backend/security/totp.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -21,6 +22,7 @@
 using namespace kyc;
 using namespace Qt::Literals::StringLiterals;
 using test::HttpResult;
+using test::messages;
 
 namespace {
 
@@ -28,31 +30,6 @@ const QString kPassword = u"correct horse battery staple"_s;
 const QString kNewPassword = u"another long passphrase 42"_s;
 const QString kOwner = u"owner@alpha.test"_s, kAdmin = u"admin@alpha.test"_s, kCo = u"co@alpha.test"_s,
               kAnalyst = u"analyst@alpha.test"_s, kOwnerB = u"owner@beta.test"_s;
-
-// Empty when `r` has `status` and, for errors, the contract's body ({statusCode, message, error},
-// message an array for 400 and a string otherwise); otherwise what is wrong.
-QString errorMismatch(const HttpResult &r, int status)
-{
-    if (!r.ok)
-        return u"no complete response"_s;
-    const QString body = QString::fromUtf8(r.body);
-    if (r.status != status)
-        return u"status %1, not %2: %3"_s.arg(r.status).arg(status).arg(body);
-    if (status < 400)
-        return {};
-    const QJsonObject o = r.json();
-    if (o.value(u"statusCode"_s).toInt() != status || o.value(u"error"_s).toString().isEmpty())
-        return u"statusCode or error wrong: "_s + body;
-    const QJsonValue m = o.value(u"message"_s);
-    const bool good = status == 400 ? m.isArray() && !m.toArray().isEmpty() : m.isString() && !m.toString().isEmpty();
-    return good ? QString() : u"message has the wrong shape: "_s + body;
-}
-
-#define EXPECT(r, status)                                                                                                        \
-    do {                                                                                                                         \
-        const QString why_ = errorMismatch((r), (status));                                                                       \
-        QVERIFY2(why_.isEmpty(), qPrintable(why_));                                                                              \
-    } while (false)
 
 // A JSON body from a template whose %1, %2… take the arguments.
 template <typename... Args>
@@ -93,14 +70,6 @@ QString differences(const QJsonObject &o, const Expected &expected)
         if (at(o, path) != value)
             out << u"%1 is %2, not %3"_s.arg(QLatin1String(path), text(at(o, path)), text(value));
     }
-    return out.join(u"; "_s);
-}
-
-QString messages(const HttpResult &r)
-{
-    QStringList out;
-    for (const auto &m : r.json().value(u"message"_s).toArray())
-        out << m.toString();
     return out.join(u"; "_s);
 }
 
@@ -166,14 +135,7 @@ class TestIdentityApi : public QObject
         auto u = backend().accounts().createUser(Actor::system(firmId), email, u"Test User"_s, role, kPassword);
         return u ? m_ids[email] = u->id : QString();
     }
-    qint64 count(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(sql);
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
-    }
+    qint64 count(const QString &sql, const QVariantList &binds = {}) { return test::count(backend().database(), sql, binds); }
     QList<audit::Event> events(const QString &firmId, const QString &action, const QString &entityId = {})
     {
         audit::Filter f;

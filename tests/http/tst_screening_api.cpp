@@ -5,6 +5,7 @@
 #include "backend/identity/accountservice.h"
 #include "backend/identity/apikeyservice.h"
 #include "backend/screening/screeningservice.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -19,6 +20,7 @@
 using namespace kyc;
 using namespace Qt::Literals::StringLiterals;
 using test::HttpResult;
+using test::messages;
 
 namespace {
 
@@ -29,64 +31,9 @@ const QString kListedName = u"ERIC BADEGE"_s, kListedId = u"un:CDi.001"_s;
 const QString kOtherListedName = u"FRANK KAKOLELE BWAMBALE"_s, kOtherListedId = u"un:CDi.002"_s;
 const QString kUnknownId = u"7b1e0c9a-4f2d-4e8b-9a6c-3d5e1f2a4b6c"_s;
 
-QString reasonPhraseFor(int status)
-{
-    switch (status) {
-    case 400: return u"Bad Request"_s;
-    case 401: return u"Unauthorized"_s;
-    case 403: return u"Forbidden"_s;
-    case 404: return u"Not Found"_s;
-    case 409: return u"Conflict"_s;
-    case 501: return u"Not Implemented"_s;
-    default: return {};
-    }
-}
-
-// Empty when `r` has `status` and, for errors, the contract's body ({statusCode, message, error},
-// message an array for 400 and a string otherwise); otherwise what is wrong.
-QString errorMismatch(const HttpResult &r, int status)
-{
-    if (!r.ok)
-        return u"no complete response"_s;
-    const QString body = QString::fromUtf8(r.body);
-    if (r.status != status)
-        return u"status %1, not %2: %3"_s.arg(r.status).arg(status).arg(body);
-    if (!r.headers.value("content-type").startsWith("application/json"))
-        return u"content type %1"_s.arg(QString::fromLatin1(r.headers.value("content-type")));
-    if (status < 400)
-        return {};
-    const QJsonObject o = r.json();
-    if (o.value(u"statusCode"_s).toInt() != status)
-        return u"statusCode wrong: "_s + body;
-    const QString phrase = reasonPhraseFor(status);
-    if (o.value(u"error"_s).toString().isEmpty() || (!phrase.isEmpty() && o.value(u"error"_s).toString() != phrase))
-        return u"error wrong: "_s + body;
-    const QJsonValue m = o.value(u"message"_s);
-    const bool good = status == 400 ? m.isArray() && !m.toArray().isEmpty() : m.isString() && !m.toString().isEmpty();
-    if (!good)
-        return u"message has the wrong shape: "_s + body;
-    if (body.contains(u"SELECT"_s, Qt::CaseInsensitive) || body.contains(u".cpp"_s))
-        return u"internals leak: "_s + body;
-    return {};
-}
-
-#define EXPECT(r, status)                                                                                                        \
-    do {                                                                                                                         \
-        const QString why_ = errorMismatch((r), (status));                                                                       \
-        QVERIFY2(why_.isEmpty(), qPrintable(why_));                                                                              \
-    } while (false)
-
 QJsonObject J(const char *json)
 {
     return QJsonDocument::fromJson(QByteArray(json)).object();
-}
-
-QString messages(const HttpResult &r)
-{
-    QStringList out;
-    for (const auto &m : r.json().value(u"message"_s).toArray())
-        out << m.toString();
-    return out.join(u"; "_s);
 }
 
 QStringList strings(const QJsonArray &items, const QString &key)
@@ -196,14 +143,7 @@ class TestScreeningApi : public QObject
     {
         return post(u"/aml/screen"_s, {{u"name"_s, name}, {u"type"_s, u"person"_s}}, token, key);
     }
-    qint64 count(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(sql);
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
-    }
+    qint64 count(const QString &sql, const QVariantList &binds = {}) { return test::count(backend().database(), sql, binds); }
     qint64 rowsA() { return count(u"SELECT COUNT(*) FROM screenings WHERE firm_id = ?"_s, {m_firmA}); }
     QString sessionFor(const identity::User &user)
     {
@@ -353,7 +293,7 @@ private slots:
         for (const auto &[body, fields] : bad) {
             const HttpResult r = post(u"/aml/screen"_s, body, m_analyst);
             const QString text = QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
-            const QString why = errorMismatch(r, 400);
+            const QString why = test::errorMismatch(r, 400);
             QVERIFY2(why.isEmpty(), qPrintable(text + u" → "_s + why));
             for (const auto &f : fields)
                 QVERIFY2(messages(r).contains(f), qPrintable(text + u" → "_s + messages(r)));

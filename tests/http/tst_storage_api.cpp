@@ -10,6 +10,7 @@
 #include "backend/identity/apikeyservice.h"
 #include "backend/identity/authservice.h"
 #include "backend/objects/objectstore.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -28,6 +29,7 @@
 using namespace kyc;
 using namespace Qt::Literals::StringLiterals;
 using test::HttpResult;
+using test::messages;
 
 namespace {
 
@@ -36,64 +38,9 @@ constexpr qint64 kStorageMax = 3 * 1024 * 1024; // above the general 1 MiB body 
 // Mode 0600 as Qt reports it to the file's owner.
 const QFile::Permissions kOwnerReadWrite = QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser;
 
-QString reasonPhraseFor(int status)
-{
-    switch (status) {
-    case 400: return u"Bad Request"_s;
-    case 401: return u"Unauthorized"_s;
-    case 403: return u"Forbidden"_s;
-    case 404: return u"Not Found"_s;
-    case 413: return u"Payload Too Large"_s;
-    default: return {};
-    }
-}
-
-// Empty when `r` has `status` and, for errors, exactly the contract's body ({statusCode, message,
-// error}, message an array for 400 and a string otherwise); otherwise what is wrong.
-QString errorMismatch(const HttpResult &r, int status)
-{
-    if (!r.ok)
-        return u"no complete response"_s;
-    const QString body = QString::fromUtf8(r.body.left(400));
-    if (r.status != status)
-        return u"status %1, not %2: %3"_s.arg(r.status).arg(status).arg(body);
-    if (status < 400)
-        return {};
-    if (!r.headers.value("content-type").startsWith("application/json"))
-        return u"content type %1"_s.arg(QString::fromLatin1(r.headers.value("content-type")));
-    const QJsonObject o = r.json();
-    QStringList keys = o.keys();
-    keys.sort();
-    if (keys != QStringList{u"error"_s, u"message"_s, u"statusCode"_s})
-        return u"keys are not exactly error, message, statusCode: "_s + body;
-    if (o.value(u"statusCode"_s).toInt() != status)
-        return u"statusCode wrong: "_s + body;
-    if (o.value(u"error"_s).toString() != reasonPhraseFor(status))
-        return u"error wrong: "_s + body;
-    const QJsonValue m = o.value(u"message"_s);
-    const bool good = status == 400 ? m.isArray() && !m.toArray().isEmpty() : m.isString() && !m.toString().isEmpty();
-    if (!good)
-        return u"message has the wrong shape: "_s + body;
-    return {};
-}
-
-#define EXPECT(r, status)                                                                                                        \
-    do {                                                                                                                         \
-        const QString why_ = errorMismatch((r), (status));                                                                       \
-        QVERIFY2(why_.isEmpty(), qPrintable(why_));                                                                              \
-    } while (false)
-
 QJsonObject J(const char *json)
 {
     return QJsonDocument::fromJson(QByteArray(json)).object();
-}
-
-QString messages(const HttpResult &r)
-{
-    QStringList out;
-    for (const auto &m : r.json().value(u"message"_s).toArray())
-        out << m.toString();
-    return out.join(u"; "_s);
 }
 
 QString sha256Of(const QByteArray &bytes)
@@ -200,14 +147,7 @@ class TestStorageApi : public QObject
     }
     HttpResult download(const QString &objectKey, const QString &token) { return get(urlFor(u"GET"_s, objectKey, token)); }
 
-    qint64 count(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(sql);
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
-    }
+    qint64 count(const QString &sql, const QVariantList &binds = {}) { return test::count(backend().database(), sql, binds); }
     qint64 rows(const QString &firmId) { return count(u"SELECT COUNT(*) FROM storage_objects WHERE firm_id = ?"_s, {firmId}); }
     // Files of a firm's object directory, temporary ones included.
     QStringList files(const QString &firmId)

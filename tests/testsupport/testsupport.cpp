@@ -55,4 +55,23 @@ TestServer::~TestServer()
         m_server->stop();
 }
 
+QList<ShippedList> shippedSanctionsLists()
+{
+    using screening::ListFormat;
+    const QString s = sharedDir() + QStringLiteral("/data/sanctions/");
+    const QString cons = s + QStringLiteral("ofac_cons_csv/2025-12-19/");
+    return {
+        {ListFormat::OfacSdnCsv, {s + QStringLiteral("ofac_sdn_csv/2024-05-03_full/sdn.csv")}},
+        {ListFormat::OfacConsCsv,
+         {cons + QStringLiteral("cons_prim.csv"), cons + QStringLiteral("cons_add.csv"), cons + QStringLiteral("cons_alt.csv"),
+          cons + QStringLiteral("cons_comments.csv")}},
+        {ListFormat::UnXml, {s + QStringLiteral("un_consolidated_xml/2026-02-27/UN_consolidated.xml")}},
+        {ListFormat::EuFsfXml, {s + QStringLiteral("eu_fsf_xml/excerpt_2026-08-05_GSmiguel/sample_eu_fsf.xml")}},
+        {ListFormat::UkXml, {s + QStringLiteral("uk_sanctions_list_xml/excerpt_2026-09-10_GSmiguel/sample_uk_sanctions.xml")}},
+        {ListFormat::BisDplTxt, {s + QStringLiteral("us_bis_dpl_txt/2022-09/dpl.txt")}},
+        {ListFormat::CslCsv, {s + QStringLiteral("us_csl_csv/2019-12/csl.csv")}},
+        {ListFormat::FtmJson, {s + QStringLiteral("opensanctions_ftm_json/yente_zala_fixture/entities.ftm.json")}},
+    };
+}
+
 } // namespace kyc::test

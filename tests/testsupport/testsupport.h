@@ -2,6 +2,7 @@
 
 #include "backend/backend.h"
 #include "backend/http/apiserver.h"
+#include "backend/screening/importers.h"
 
 #include <QTemporaryDir>
 
@@ -13,6 +14,13 @@ namespace kyc::test {
 [[nodiscard]] Config testConfig();
 [[nodiscard]] QString sharedDir();
 [[nodiscard]] QString sourceDir();
+
+// One file set of every sanctions format shipped in ../shared/data/sanctions (the newest full set of each).
+struct ShippedList {
+    screening::ListFormat format;
+    QStringList files;
+};
+[[nodiscard]] QList<ShippedList> shippedSanctionsLists();
 
 // A Backend over a fresh temporary data directory and a fake clock.
 class TempBackend

@@ -1,0 +1,53 @@
+#include "tests/testsupport/apiassert.h"
+
+#include "backend/http/apitypes.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QSqlQuery>
+
+namespace kyc::test {
+
+QString errorMismatch(const HttpResult &r, int status)
+{
+    if (!r.ok)
+        return QStringLiteral("no complete response");
+    const QString body = QString::fromUtf8(r.body);
+    if (r.status != status)
+        return QStringLiteral("status %1, not %2: %3").arg(r.status).arg(status).arg(body);
+    if (status < 400)
+        return {};
+    if (!r.headers.value("content-type").startsWith("application/json"))
+        return QStringLiteral("content type %1").arg(QString::fromLatin1(r.headers.value("content-type")));
+    const QJsonObject o = r.json();
+    if (o.value(QStringLiteral("statusCode")).toInt() != status)
+        return QStringLiteral("statusCode wrong: ") + body;
+    if (o.value(QStringLiteral("error")).toString() != QString::fromLatin1(http::reasonPhrase(status)))
+        return QStringLiteral("error wrong: ") + body;
+    const QJsonValue m = o.value(QStringLiteral("message"));
+    const bool good = status == 400 ? m.isArray() && !m.toArray().isEmpty() : m.isString() && !m.toString().isEmpty();
+    if (!good)
+        return QStringLiteral("message has the wrong shape: ") + body;
+    if (body.contains(QStringLiteral("SELECT"), Qt::CaseInsensitive) || body.contains(QStringLiteral(".cpp")))
+        return QStringLiteral("internals leak: ") + body;
+    return {};
+}
+
+QString messages(const HttpResult &r)
+{
+    QStringList out;
+    for (const auto &m : r.json().value(QStringLiteral("message")).toArray())
+        out << m.toString();
+    return out.join(QStringLiteral("; "));
+}
+
+qint64 count(storage::Database &db, const QString &sql, const QVariantList &binds)
+{
+    QSqlQuery q(db.connection());
+    q.prepare(sql);
+    for (const auto &b : binds)
+        q.addBindValue(b);
+    return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
+}
+
+} // namespace kyc::test
