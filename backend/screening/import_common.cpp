@@ -1,6 +1,7 @@
 #include "backend/screening/import_common.h"
 
 #include "backend/screening/import_countries.h"
+#include "backend/screening/import_formats.h"
 
 #include <QDate>
 #include <QFile>
@@ -337,6 +338,52 @@ Error xmlError(const InputFile &file, const QXmlStreamReader &xml)
                            .arg(xml.lineNumber())
                            .arg(xml.columnNumber())
                            .arg(xml.errorString()));
+}
+
+Result<ImportResult> importXmlList(const InputFile &file, ProgressReporter &progress, const XmlListFormat &format)
+{
+    if (looksBinary(file.bytes))
+        return fail(notTheFormat(file, format.what));
+    QXmlStreamReader xml(file.bytes);
+    if (readToRootElement(xml) != format.root)
+        return fail(xml.hasError() ? xmlError(file, xml) : notTheFormat(file, format.what));
+
+    ImportResult result;
+    if (format.onRoot)
+        format.onRoot(xml, result);
+    qint64 records = 0;
+    while (!xml.atEnd()) {
+        if (xml.readNext() != QXmlStreamReader::StartElement)
+            continue;
+        const QString name = xml.name().toString();
+        if (format.containers.contains(name))
+            continue;
+        if (!format.records.contains(name)) {
+            if (!(format.onOther && format.onOther(xml, result)))
+                xml.skipCurrentElement();
+            continue;
+        }
+        const XmlNode node = readXmlElement(xml);
+        if (xml.hasError())
+            break;
+        ++records;
+        Entity e;
+        if (const QString problem = format.build(node, e); !problem.isEmpty())
+            addProblem(result, file, node.line, problem);
+        else
+            result.entities.append(std::move(e));
+        progress.update(xml.characterOffset());
+    }
+    if (xml.hasError())
+        return fail(xmlError(file, xml));
+    if (records == 0)
+        return fail(ErrorCode::Validation,
+                    QStringLiteral("%1 has no %2 records")
+                        .arg(file.fileName,
+                             format.recordsLabel.isEmpty() ? format.records.join(QStringLiteral(" or ")) : format.recordsLabel));
+    progress.finishFile(file.bytes.size());
+    finishResult(result);
+    return result;
 }
 
 // --- dates ---------------------------------------------------------------------------------------

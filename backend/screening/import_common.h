@@ -13,6 +13,7 @@
 #include <QStringList>
 #include <QStringView>
 
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -114,6 +115,22 @@ struct XmlNode {
 [[nodiscard]] QString readToRootElement(QXmlStreamReader &xml);
 
 [[nodiscard]] Error xmlError(const InputFile &file, const QXmlStreamReader &xml);
+
+// An XML list format: a document element and record elements, each read whole into an XmlNode and turned
+// into an entity (UN, EU FSF and UK lists).
+struct XmlListFormat {
+    QString what; // "a UN consolidated list XML file (CONSOLIDATED_LIST)", for the not-the-format error
+    QString root; // the document element
+    QStringList records; // record elements
+    QStringList containers = {}; // elements whose children are records (descended into, not skipped)
+    QString recordsLabel = {}; // "INDIVIDUAL or ENTITY", for "has no … records"
+    std::function<void(QXmlStreamReader &, ImportResult &)> onRoot = {}; // at the document element (its attributes)
+    std::function<bool(QXmlStreamReader &, ImportResult &)> onOther = {}; // another element; true when it read it
+    // Fills the entity of a record; a non-empty answer is the problem that keeps it out.
+    std::function<QString(const XmlNode &, Entity &)> build = {};
+};
+
+[[nodiscard]] Result<ImportResult> importXmlList(const InputFile &file, ProgressReporter &progress, const XmlListFormat &format);
 
 // --- dates ---------------------------------------------------------------------------------------
 

@@ -145,43 +145,21 @@ Entity euEntity(const XmlNode &node)
 
 Result<ImportResult> importEuFsfXml(const InputFile &file, ProgressReporter &progress)
 {
-    const QString what = QStringLiteral("an EU Financial Sanctions Files XML file (export/sanctionEntity)");
-    if (looksBinary(file.bytes))
-        return fail(notTheFormat(file, what));
-    QXmlStreamReader xml(file.bytes);
-    if (readToRootElement(xml) != u"export")
-        return fail(xml.hasError() ? xmlError(file, xml) : notTheFormat(file, what));
-
-    ImportResult result;
-    result.publicationDate = isoDate(xml.attributes().value(QLatin1StringView("generationDate")));
-    qint64 records = 0;
-    while (!xml.atEnd()) {
-        if (xml.readNext() != QXmlStreamReader::StartElement)
-            continue;
-        if (xml.name() != u"sanctionEntity") {
-            xml.skipCurrentElement();
-            continue;
-        }
-        const XmlNode node = readXmlElement(xml);
-        if (xml.hasError())
-            break;
-        ++records;
-        Entity e = euEntity(node);
+    XmlListFormat f{QStringLiteral("an EU Financial Sanctions Files XML file (export/sanctionEntity)"),
+                    QStringLiteral("export"),
+                    {QStringLiteral("sanctionEntity")}};
+    f.onRoot = [](QXmlStreamReader &xml, ImportResult &result) {
+        result.publicationDate = isoDate(xml.attributes().value(QLatin1StringView("generationDate")));
+    };
+    f.build = [](const XmlNode &node, Entity &e) {
+        e = euEntity(node);
         if (node.attr(u"logicalId").trimmed().isEmpty())
-            addProblem(result, file, node.line, QStringLiteral("sanctionEntity without logicalId"));
-        else if (e.names.isEmpty())
-            addProblem(result, file, node.line, QStringLiteral("sanctionEntity %1 has no name").arg(e.id));
-        else
-            result.entities.append(std::move(e));
-        progress.update(xml.characterOffset());
-    }
-    if (xml.hasError())
-        return fail(xmlError(file, xml));
-    if (records == 0)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 has no sanctionEntity records").arg(file.fileName));
-    progress.finishFile(file.bytes.size());
-    finishResult(result);
-    return result;
+            return QStringLiteral("sanctionEntity without logicalId");
+        if (e.names.isEmpty())
+            return QStringLiteral("sanctionEntity %1 has no name").arg(e.id);
+        return QString();
+    };
+    return importXmlList(file, progress, f);
 }
 
 } // namespace kyc::screening::detail

@@ -140,46 +140,24 @@ Entity ukEntity(const XmlNode &node)
 
 Result<ImportResult> importUkXml(const InputFile &file, ProgressReporter &progress)
 {
-    const QString what = QStringLiteral("a UK Sanctions List XML file (Designations/Designation)");
-    if (looksBinary(file.bytes))
-        return fail(notTheFormat(file, what));
-    QXmlStreamReader xml(file.bytes);
-    if (readToRootElement(xml) != u"Designations")
-        return fail(xml.hasError() ? xmlError(file, xml) : notTheFormat(file, what));
-
-    ImportResult result;
-    qint64 records = 0;
-    while (!xml.atEnd()) {
-        if (xml.readNext() != QXmlStreamReader::StartElement)
-            continue;
-        if (xml.name() == u"DateGenerated") {
-            result.publicationDate = isoFromSlashed(xml.readElementText(), DayMonthOrder::DayFirst);
-            continue;
-        }
-        if (xml.name() != u"Designation") {
-            xml.skipCurrentElement();
-            continue;
-        }
-        const XmlNode node = readXmlElement(xml);
-        if (xml.hasError())
-            break;
-        ++records;
-        Entity e = ukEntity(node);
+    XmlListFormat f{QStringLiteral("a UK Sanctions List XML file (Designations/Designation)"),
+                    QStringLiteral("Designations"),
+                    {QStringLiteral("Designation")}};
+    f.onOther = [](QXmlStreamReader &xml, ImportResult &result) {
+        if (xml.name() != u"DateGenerated")
+            return false;
+        result.publicationDate = isoFromSlashed(xml.readElementText(), DayMonthOrder::DayFirst);
+        return true;
+    };
+    f.build = [](const XmlNode &node, Entity &e) {
+        e = ukEntity(node);
         if (node.childText(u"UniqueID").isEmpty())
-            addProblem(result, file, node.line, QStringLiteral("Designation without UniqueID"));
-        else if (e.names.isEmpty())
-            addProblem(result, file, node.line, QStringLiteral("Designation %1 has no name").arg(e.id));
-        else
-            result.entities.append(std::move(e));
-        progress.update(xml.characterOffset());
-    }
-    if (xml.hasError())
-        return fail(xmlError(file, xml));
-    if (records == 0)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 has no Designation records").arg(file.fileName));
-    progress.finishFile(file.bytes.size());
-    finishResult(result);
-    return result;
+            return QStringLiteral("Designation without UniqueID");
+        if (e.names.isEmpty())
+            return QStringLiteral("Designation %1 has no name").arg(e.id);
+        return QString();
+    };
+    return importXmlList(file, progress, f);
 }
 
 } // namespace kyc::screening::detail

@@ -117,48 +117,22 @@ Entity unEntity(const XmlNode &node, bool individual)
 
 Result<ImportResult> importUnXml(const InputFile &file, ProgressReporter &progress)
 {
-    const QString what = QStringLiteral("a UN consolidated list XML file (CONSOLIDATED_LIST)");
-    if (looksBinary(file.bytes))
-        return fail(notTheFormat(file, what));
-    QXmlStreamReader xml(file.bytes);
-    if (readToRootElement(xml) != u"CONSOLIDATED_LIST")
-        return fail(xml.hasError() ? xmlError(file, xml) : notTheFormat(file, what));
-
-    ImportResult result;
-    result.publicationDate = isoDate(xml.attributes().value(QLatin1StringView("dateGenerated")));
-    qint64 records = 0;
-    while (!xml.atEnd()) {
-        if (xml.readNext() != QXmlStreamReader::StartElement)
-            continue;
-        const QStringView name = xml.name();
-        if (name == u"INDIVIDUALS" || name == u"ENTITIES")
-            continue;
-        if (name != u"INDIVIDUAL" && name != u"ENTITY") {
-            xml.skipCurrentElement();
-            continue;
-        }
-        const bool individual = name == u"INDIVIDUAL";
-        const XmlNode node = readXmlElement(xml);
-        if (xml.hasError())
-            break;
-        ++records;
-        Entity e = unEntity(node, individual);
-        if (e.names.isEmpty()) {
-            addProblem(result, file, node.line, QStringLiteral("%1 %2 has no name").arg(node.name, e.id));
-        } else if (e.id == u"un:") {
-            addProblem(result, file, node.line, QStringLiteral("%1 without REFERENCE_NUMBER or DATAID").arg(node.name));
-        } else {
-            result.entities.append(std::move(e));
-        }
-        progress.update(xml.characterOffset());
-    }
-    if (xml.hasError())
-        return fail(xmlError(file, xml));
-    if (records == 0)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 has no INDIVIDUAL or ENTITY records").arg(file.fileName));
-    progress.finishFile(file.bytes.size());
-    finishResult(result);
-    return result;
+    XmlListFormat f{QStringLiteral("a UN consolidated list XML file (CONSOLIDATED_LIST)"),
+                    QStringLiteral("CONSOLIDATED_LIST"),
+                    {QStringLiteral("INDIVIDUAL"), QStringLiteral("ENTITY")},
+                    {QStringLiteral("INDIVIDUALS"), QStringLiteral("ENTITIES")}};
+    f.onRoot = [](QXmlStreamReader &xml, ImportResult &result) {
+        result.publicationDate = isoDate(xml.attributes().value(QLatin1StringView("dateGenerated")));
+    };
+    f.build = [](const XmlNode &node, Entity &e) {
+        e = unEntity(node, node.name == u"INDIVIDUAL");
+        if (e.names.isEmpty())
+            return QStringLiteral("%1 %2 has no name").arg(node.name, e.id);
+        if (e.id == u"un:")
+            return QStringLiteral("%1 without REFERENCE_NUMBER or DATAID").arg(node.name);
+        return QString();
+    };
+    return importXmlList(file, progress, f);
 }
 
 } // namespace kyc::screening::detail
