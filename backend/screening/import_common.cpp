@@ -340,6 +340,22 @@ Error xmlError(const InputFile &file, const QXmlStreamReader &xml)
                            .arg(xml.errorString()));
 }
 
+Result<CsvHeader> readCsvHeader(CsvReader &reader, const InputFile &file, const QString &what, const QStringList &required)
+{
+    CsvRecord record;
+    if (!reader.next(record) || !record.error.isEmpty())
+        return fail(notTheFormat(file, what));
+    CsvHeader header;
+    header.width = record.fields.size();
+    for (qsizetype i = 0; i < record.fields.size(); ++i)
+        header.column.insert(record.fields[i].trimmed().toLower(), i);
+    for (const QString &c : required) {
+        if (!header.column.contains(c.toLower()))
+            return fail(notTheFormat(file, what + QStringLiteral(": the header has no %1 column").arg(c)));
+    }
+    return header;
+}
+
 Result<ImportResult> importXmlList(const InputFile &file, ProgressReporter &progress, const XmlListFormat &format)
 {
     if (looksBinary(file.bytes))

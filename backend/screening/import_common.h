@@ -8,6 +8,7 @@
 #include "backend/screening/importers.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -90,6 +91,16 @@ private:
     qsizetype m_pos = 0;
     qint64 m_line = 1;
 };
+
+// The header row of a delimited file: lower-cased, trimmed column name -> position, and the row's width.
+struct CsvHeader {
+    QHash<QString, qsizetype> column;
+    qsizetype width = 0;
+};
+// Reads the first record as the header; not the format (Validation) when it is missing, malformed or lacks one
+// of `required` (compared case-insensitively).
+[[nodiscard]] Result<CsvHeader> readCsvHeader(CsvReader &reader, const InputFile &file, const QString &what,
+                                              const QStringList &required);
 
 // One XML element with its attributes, trimmed text and children (the lists are small enough to hold
 // one record at a time as a tree; names are local names, namespaces are ignored).

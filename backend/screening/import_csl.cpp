@@ -142,18 +142,14 @@ Result<ImportResult> importCslCsv(const InputFile &file, ProgressReporter &progr
         return fail(notTheFormat(file, what));
     const QString text = decodeText(file.bytes);
     CsvReader reader(text, u',', CsvReader::LineBreaks::AllowedInQuotes);
+    auto header = readCsvHeader(reader, file, what,
+                                {QStringLiteral("source"), QStringLiteral("name"), QStringLiteral("alt_names"),
+                                 QStringLiteral("addresses"), QStringLiteral("ids")});
+    if (!header)
+        return fail(header.error());
+    const QHash<QString, qsizetype> &column = header->column;
+    const qsizetype width = header->width;
     CsvRecord record;
-    if (!reader.next(record) || !record.error.isEmpty())
-        return fail(notTheFormat(file, what));
-    QHash<QString, qsizetype> column;
-    for (qsizetype i = 0; i < record.fields.size(); ++i)
-        column.insert(record.fields[i].trimmed().toLower(), i);
-    for (const char16_t *required : {u"source", u"name", u"alt_names", u"addresses", u"ids"}) {
-        if (!column.contains(QString::fromUtf16(required)))
-            return fail(
-                notTheFormat(file, what + QStringLiteral(": the header has no %1 column").arg(QString::fromUtf16(required))));
-    }
-    const qsizetype width = record.fields.size();
     auto field = [&](const CsvRecord &r, QStringView name) {
         const auto it = column.constFind(name.toString());
         return it == column.cend() ? QString() : r.fields.value(*it).trimmed();

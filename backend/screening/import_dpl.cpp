@@ -69,17 +69,12 @@ Result<ImportResult> importBisDplTxt(const InputFile &file, ProgressReporter &pr
         return fail(notTheFormat(file, what));
     const QString text = decodeText(file.bytes);
     CsvReader reader(text, u'\t', CsvReader::LineBreaks::EndRecord);
+    auto header = readCsvHeader(reader, file, what, kColumns);
+    if (!header)
+        return fail(header.error());
+    const QHash<QString, qsizetype> &column = header->column;
+    const qsizetype width = header->width;
     CsvRecord record;
-    if (!reader.next(record) || !record.error.isEmpty())
-        return fail(notTheFormat(file, what));
-    QHash<QString, qsizetype> column;
-    for (qsizetype i = 0; i < record.fields.size(); ++i)
-        column.insert(record.fields[i].trimmed().toLower(), i);
-    for (const QString &c : kColumns) {
-        if (!column.contains(c.toLower()))
-            return fail(notTheFormat(file, what + QStringLiteral(": the header has no %1 column").arg(c)));
-    }
-    const qsizetype width = record.fields.size();
     auto field
         = [&](const CsvRecord &r, const QString &name) { return r.fields.value(column.value(name.toLower())).simplified(); };
 
