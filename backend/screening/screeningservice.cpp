@@ -354,17 +354,43 @@ Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
     return activeVersions();
 }
 
-Result<double> ScreeningService::firmThreshold(const QString &firmId)
+Result<ScreeningService::FirmScreening> ScreeningService::firmScreening(const QString &firmId, const QList<ListVersion> &versions)
 {
-    QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT settings FROM firms WHERE id = ?"));
-    q.addBindValue(firmId);
+    QSqlQuery &q = m_db.prepare(QStringLiteral("SELECT settings FROM firms WHERE id = ?"));
+    bindAll(q, {firmId});
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
+    FirmScreening out{Matcher::defaultThreshold(), {}};
     if (!q.next())
-        return Matcher::defaultThreshold();
+        return out;
     const QJsonObject settings = QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object();
-    return settings.value(QStringLiteral("screening_match_threshold")).toDouble(Matcher::defaultThreshold());
+    q.finish();
+    out.threshold = settings.value(QStringLiteral("screening_match_threshold")).toDouble(Matcher::defaultThreshold());
+    if (!settings.contains(QStringLiteral("screening_lists")))
+        return out;
+    QStringList enabled;
+    for (const auto &v : settings.value(QStringLiteral("screening_lists")).toArray())
+        enabled << v.toString();
+    // A source's category: a PEP / adverse-media mapping says which; every other format is a sanctions list.
+    auto categoryOf = [](const ListVersion &v) -> QString {
+        if (v.format != QStringLiteral("tabular"))
+            return QStringLiteral("sanctions");
+        const auto t = tabularSource(v.source);
+        return t && t->category == QStringLiteral("pep") ? QStringLiteral("pep") : QStringLiteral("adverse_media");
+    };
+    bool all = true;
+    for (const auto &v : versions) {
+        if (enabled.contains(v.source) || enabled.contains(categoryOf(v)))
+            out.lists << v.source;
+        else
+            all = false;
+    }
+    if (all)
+        out.lists.clear(); // every loaded list: no restriction to apply
+    else if (out.lists.isEmpty())
+        out.lists << QStringLiteral("-"); // none of the enabled lists is loaded: nothing matches, and the
+                                          // screening records that no list was used
+    return out;
 }
 
 QList<FieldError> ScreeningService::validateSubject(const ScreenInput &in, const QString &field, Prepared *out)
@@ -532,15 +558,17 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
     errors << validateLists(in.lists, ctx.versions, QStringLiteral("lists"));
     if (!errors.isEmpty())
         return fail(Error::validation(errors));
-    auto threshold = in.threshold >= 0 ? Result<double>(in.threshold) : firmThreshold(actor.firmId);
-    if (!threshold)
-        return fail(threshold.error());
-    const QList<Match> found = findMatches(ctx, p, in.lists, *threshold);
+    auto firm = firmScreening(actor.firmId, ctx.versions);
+    if (!firm)
+        return fail(firm.error());
+    const double threshold = in.threshold >= 0 ? in.threshold : firm->threshold;
+    const QStringList lists = in.lists.isEmpty() ? firm->lists : in.lists;
+    const QList<Match> found = findMatches(ctx, p, lists, threshold);
 
     storage::Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
         return fail(st.error());
-    auto stored = record(actor, p, found, ctx, in.lists, *threshold, QString(), false);
+    auto stored = record(actor, p, found, ctx, lists, threshold, QString(), false);
     if (!stored)
         return fail(stored.error());
     if (auto st = tx.commit(); !st)

@@ -212,7 +212,14 @@ private:
 
     Result<ListVersion> storeVersion(const Actor &actor, const QString &format, const QString &source, const QStringList &files,
                                      const std::function<Result<ImportResult>()> &parse, const QString &publicationDate = {});
-    Result<double> firmThreshold(const QString &firmId);
+    // A firm's screening settings: its match threshold, and the list sources its screenings use when a
+    // request names none (screening_lists holds categories — sanctions, pep, adverse_media — and/or sources;
+    // an empty answer means every loaded list).
+    struct FirmScreening {
+        double threshold = 0;
+        QStringList lists;
+    };
+    Result<FirmScreening> firmScreening(const QString &firmId, const QList<ListVersion> &versions);
     Result<Screening> loadScreening(const QString &firmId, const QString &id);
     Result<QList<ListVersion>> activeVersions();
     Result<std::shared_ptr<const Matcher>> buildMatcher();

@@ -349,24 +349,26 @@ Status ScreeningService::runBatch(const QString &batchId)
         return {};
     qint64 processed = q.value(2).toLongLong();
     const QJsonArray subjects = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).array();
-    const QStringList lists = stringList(q.value(4).toString());
+    const QStringList requested = stringList(q.value(4).toString());
     const bool ownThreshold = !q.value(5).isNull();
     const double batchThreshold = q.value(5).toDouble();
     const Actor actor = actorFromJson(QJsonDocument::fromJson(q.value(6).toString().toUtf8()).object());
     const bool started = !q.value(7).isNull();
     q.finish();
 
-    auto threshold = ownThreshold ? Result<double>(batchThreshold) : firmThreshold(firmId);
-    if (!threshold)
-        return fail(threshold.error());
     // One index and one set of list versions for the whole run, even if a list changes meanwhile.
     ListContext ctx{matcher(), {}};
     auto versions = activeVersions();
     if (!versions)
         return fail(versions.error());
     ctx.versions = std::move(*versions);
-    if (!validateLists(lists, ctx.versions, QStringLiteral("lists")).isEmpty())
+    if (!validateLists(requested, ctx.versions, QStringLiteral("lists")).isEmpty())
         return fail(ErrorCode::Conflict, QStringLiteral("a list of the batch is no longer loaded"));
+    auto firm = firmScreening(firmId, ctx.versions);
+    if (!firm)
+        return fail(firm.error());
+    const double threshold = ownThreshold ? batchThreshold : firm->threshold;
+    const QStringList lists = requested.isEmpty() ? firm->lists : requested;
 
     if (!started) {
         QSqlQuery u(m_db.connection());
@@ -399,7 +401,7 @@ Status ScreeningService::runBatch(const QString &batchId)
             (void)validateSubject(in, QString(), &p); // validated at submission
             prepared << p;
         }
-        const double t = *threshold;
+        const double t = threshold;
         std::function<QList<Match>(const Prepared &)> match
             = [&ctx, &lists, t](const Prepared &p) { return findMatches(ctx, p, lists, t); };
         const QList<QList<Match>> found = QtConcurrent::blockingMapped<QList<QList<Match>>>(prepared, match);
@@ -408,7 +410,7 @@ Status ScreeningService::runBatch(const QString &batchId)
             return s;
         qint64 chunkHits = 0;
         for (qsizetype i = 0; i < prepared.size(); ++i) {
-            auto stored = record(actor, prepared[i], found[i], ctx, lists, *threshold, batchId, false);
+            auto stored = record(actor, prepared[i], found[i], ctx, lists, threshold, batchId, false);
             if (!stored)
                 return fail(stored.error());
             chunkHits += (*stored)->matches.isEmpty() ? 0 : 1;
@@ -539,7 +541,7 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
     QSet<QString> only;
     for (auto it = changes.cbegin(); it != changes.cend(); ++it)
         only.insert(it.key());
-    QHash<QString, double> thresholds;
+    QHash<QString, FirmScreening> firms;
     const QString now = isoUtc(m_clock.now());
     QSqlQuery alert(m_db.connection());
     alert.prepare(QStringLiteral("INSERT INTO monitoring_alerts (id, firm_id, case_id, screening_id, match_id, list_source, "
@@ -547,22 +549,23 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     qint64 raised = 0;
     for (const auto &s : subjects) {
-        if (!thresholds.contains(s.firmId)) {
-            auto t = firmThreshold(s.firmId);
-            if (!t)
-                return fail(t.error());
-            thresholds.insert(s.firmId, *t);
+        if (!firms.contains(s.firmId)) {
+            auto f = firmScreening(s.firmId, ctx.versions);
+            if (!f)
+                return fail(f.error());
+            firms.insert(s.firmId, *f);
         }
+        const FirmScreening &firm = firms[s.firmId];
         Prepared p;
         ScreenInput in = inputFromJson(s.subject);
         in.source = QStringLiteral("monitoring");
         in.caseId = s.caseId;
         if (!validateSubject(in, QString(), &p).isEmpty())
             continue;
-        const QList<Match> found = findMatches(ctx, p, {}, thresholds.value(s.firmId), &only);
+        const QList<Match> found = findMatches(ctx, p, firm.lists, firm.threshold, &only);
         if (found.isEmpty())
             continue;
-        auto stored = record(Actor::system(s.firmId), p, found, ctx, {}, thresholds.value(s.firmId), QString(), true);
+        auto stored = record(Actor::system(s.firmId), p, found, ctx, firm.lists, firm.threshold, QString(), true);
         if (!stored)
             return fail(stored.error());
         if (!*stored)

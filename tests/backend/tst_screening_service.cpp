@@ -823,6 +823,77 @@ private slots:
         }
     }
 
+    // The firm's screening_lists setting (categories and/or sources) chooses the lists of a screening that names
+    // none; the screening records the versions it used.
+    void firmListsApply()
+    {
+        test::TempBackend env;
+        QVERIFY(env.ok());
+        auto &svc = env.backend().screening();
+        auto un = svc.importList(Actor::system(), ListFormat::UnXml, {sanctionsFile(kUnFile)});
+        QVERIFY2(un, qPrintable(why(un)));
+        auto pep
+            = svc.importList(Actor::system(), u"tabular"_s,
+                             {test::sharedDir() + u"/data/pep/us_congress_legislators/executive.yaml"_s}, u"pep_us_executive"_s);
+        QVERIFY2(pep, qPrintable(why(pep)));
+        QCOMPARE(pep->format, u"tabular"_s);
+        QCOMPARE(pep->entityCount, 80);
+        auto firm = env.backend().accounts().createFirm(
+            {u"Lists Setting Ltd"_s, u"GB"_s, {}, u"owner@lists-setting.test"_s, kPassword, u"Owner"_s, {}});
+        QVERIFY2(firm, qPrintable(why(firm)));
+        const Actor owner = userActor(firm->first.id, firm->second.id, Role::Owner);
+        auto sources = [](const Screening &s) {
+            QStringList out;
+            for (const auto &m : s.matches)
+                out << m.listSource;
+            out.removeDuplicates();
+            return out;
+        };
+        auto usedLists = [](const Screening &s) {
+            QStringList out;
+            for (const auto &l : s.lists)
+                out << l.toObject().value(u"source"_s).toString();
+            return out;
+        };
+        // Default (sanctions, pep, adverse_media): both lists.
+        auto both = svc.screen(owner, person(u"Abraham Lincoln"_s));
+        QVERIFY2(both, qPrintable(why(both)));
+        QCOMPARE(sources(*both), QStringList{u"pep_us_executive"_s});
+        QCOMPARE(usedLists(*both), (QStringList{u"pep_us_executive"_s, u"un"_s}));
+        QCOMPARE(both->matches.first().category, u"pep"_s);
+
+        auto set
+            = env.backend().accounts().updateSettings(owner, QJsonObject{{u"screening_lists"_s, QJsonArray{u"sanctions"_s}}});
+        QVERIFY2(set, qPrintable(why(set)));
+        auto sanctionsOnly = svc.screen(owner, person(u"Abraham Lincoln"_s));
+        QVERIFY2(sanctionsOnly, qPrintable(why(sanctionsOnly)));
+        QCOMPARE(sanctionsOnly->status, u"clear"_s);
+        QCOMPARE(usedLists(*sanctionsOnly), QStringList{u"un"_s});
+        auto badege = svc.screen(owner, person(u"ERIC BADEGE"_s));
+        QVERIFY2(badege, qPrintable(why(badege)));
+        QCOMPARE(sources(*badege), QStringList{u"un"_s});
+
+        set = env.backend().accounts().updateSettings(owner, QJsonObject{{u"screening_lists"_s, QJsonArray{u"pep"_s}}});
+        QVERIFY2(set, qPrintable(why(set)));
+        auto pepOnly = svc.screen(owner, person(u"ERIC BADEGE"_s));
+        QVERIFY2(pepOnly, qPrintable(why(pepOnly)));
+        QCOMPARE(pepOnly->status, u"clear"_s);
+        QCOMPARE(usedLists(*pepOnly), QStringList{u"pep_us_executive"_s});
+        // A request naming lists overrides the setting.
+        ScreenInput named = person(u"ERIC BADEGE"_s);
+        named.lists = {u"un"_s};
+        auto explicitUn = svc.screen(owner, named);
+        QVERIFY2(explicitUn, qPrintable(why(explicitUn)));
+        QCOMPARE(sources(*explicitUn), QStringList{u"un"_s});
+        // A source named in the setting works as well as a category.
+        set = env.backend().accounts().updateSettings(owner, QJsonObject{{u"screening_lists"_s, QJsonArray{u"un"_s}}});
+        QVERIFY2(set, qPrintable(why(set)));
+        auto bySource = svc.screen(owner, person(u"Abraham Lincoln"_s));
+        QVERIFY2(bySource, qPrintable(why(bySource)));
+        QCOMPARE(bySource->status, u"clear"_s);
+        QCOMPARE(usedLists(*bySource), QStringList{u"un"_s});
+    }
+
     // The firm's screening_match_threshold setting is the threshold when a screening names none.
     void firmThresholdApplies()
     {
