@@ -11,6 +11,8 @@
 #include "backend/screening/screeningservice.h"
 
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlQuery>
@@ -240,6 +242,36 @@ QStringList demoEmails()
     return {QStringLiteral("owner@demo.kyconnect.local"), QStringLiteral("admin@demo.kyconnect.local"),
             QStringLiteral("officer@demo.kyconnect.local"), QStringLiteral("analyst@demo.kyconnect.local"),
             QStringLiteral("viewer@demo.kyconnect.local")};
+}
+
+Status ensureDemoLists(Backend &backend, const QString &dataRoot, QString *report)
+{
+    if (dataRoot.isEmpty() || backend.screening().loadedEntities() > 0)
+        return {};
+    const struct {
+        const char *format;
+        const char *source;
+        const char *file;
+    } lists[] = {
+        {"un_xml", "", "sanctions/un_consolidated_xml/2026-02-27/UN_consolidated.xml"},
+        {"ofac_sdn_csv", "", "sanctions/ofac_sdn_csv/2024-05-03_full/sdn.csv"},
+        {"tabular", "pep_us_congress", "pep/us_congress_legislators/legislators-current.yaml"},
+        {"tabular", "adv_interpol_red", "adverse/interpol_red_notices_opensanctions_csv/targets.simple.csv"},
+    };
+    QStringList done;
+    for (const auto &l : lists) {
+        const QString path = QDir(dataRoot).filePath(QString::fromLatin1(l.file));
+        if (!QFileInfo::exists(path))
+            continue;
+        auto v = backend.screening().importList(Actor::system(), QString::fromLatin1(l.format), {path},
+                                                QString::fromLatin1(l.source));
+        if (!v)
+            return fail(v.error());
+        done << QStringLiteral("%1 (%2 entities)").arg(v->source).arg(v->entityCount);
+    }
+    if (report && !done.isEmpty())
+        *report = QStringLiteral("Demo lists loaded from %1: %2").arg(dataRoot, done.join(QStringLiteral(", ")));
+    return {};
 }
 
 Status ensureDemoFirm(Backend &backend, QString *reportText)

@@ -28,6 +28,9 @@ inline const QString kDemoPassword = QStringLiteral("kyconnect-demo-2026");
 [[nodiscard]] QStringList demoEmails();
 // Creates the demo firm with one user per role when the database has no firm yet.
 [[nodiscard]] Status ensureDemoFirm(Backend &backend, QString *report);
+// With no list loaded yet and `dataRoot` holding the shared test data (sanctions/, pep/, adverse/), imports the
+// UN and OFAC SDN lists and two PEP and adverse-media sources, so the demo firm has something to screen against.
+[[nodiscard]] Status ensureDemoLists(Backend &backend, const QString &dataRoot, QString *report);
 
 // Parses the command line over a Config from the environment. On --help/--version or a usage
 // error, prints and sets `exitCode`.

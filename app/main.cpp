@@ -71,6 +71,11 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "kyconnect: demo firm not created: %s\n", qPrintable(s.error().message));
         else if (!demoReport.isEmpty())
             std::fprintf(stdout, "%s\n", qPrintable(demoReport));
+        QString listsReport;
+        if (auto s = kyc::app::ensureDemoLists(b, qEnvironmentVariable("KYCONNECT_DEMO_DATA"), &listsReport); !s)
+            std::fprintf(stderr, "kyconnect: demo lists not loaded: %s\n", qPrintable(s.error().message));
+        else if (!listsReport.isEmpty())
+            std::fprintf(stdout, "%s\n", qPrintable(listsReport));
     }
     if (auto s = b.checkpointAll(); !s)
         qCWarning(lcApp).noquote() << "audit checkpoint failed:" << s.error().message;

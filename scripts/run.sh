@@ -10,5 +10,8 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [[ " ${args[*]} " !
   echo "No display found: starting the API alone (--headless)."
   args+=(--headless)
 fi
-# A new data directory starts with the demo firm (see the README for its users).
+# A new data directory starts with the demo firm (see the README for its users) and, when the shared test
+# data sits beside the repository, with real lists to screen against (UN, OFAC SDN, a PEP and an adverse-media source).
+shared_data="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/data"
+[ -d "$shared_data/sanctions" ] && export KYCONNECT_DEMO_DATA="${KYCONNECT_DEMO_DATA:-$shared_data}"
 exec "$KYC_BUILD/app/kyconnect" --demo "${args[@]}"

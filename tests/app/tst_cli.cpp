@@ -2,7 +2,9 @@
 // clean shutdown on signals, a busy port, admin verify-audit, and a database from a newer version.
 #include "app/cli.h"
 #include "backend/core/version.h"
+#include "backend/screening/screeningservice.h"
 #include "tests/testsupport/rawhttp.h"
+#include "tests/testsupport/testsupport.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -150,6 +152,8 @@ private slots:
     void verifyAuditIntactThenBroken();
     void newerDatabaseIsRefused();
     void guiModeServesAndStops();
+    void importListCommand();
+    void demoListsFromSharedData();
 
 private:
     [[nodiscard]] QString binary() const { return QStringLiteral(KYC_BINARY_DIR) + QStringLiteral("/app/kyconnect"); }
@@ -595,6 +599,55 @@ void TestCli::guiModeServesAndStops()
     QCOMPARE(c.process->exitStatus(), QProcess::NormalExit);
     QVERIFY2(c.process->exitCode() == 0, c.diagnostics().constData());
     QVERIFY2(c.stdOut().contains(QLatin1String("kyconnect: stopped")), c.diagnostics().constData());
+}
+
+// kyconnect admin import-list: a sanctions format and a PEP mapping id; an unknown format is refused.
+void TestCli::importListCommand()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString pep = test::sharedDir() + QStringLiteral("/data/pep/us_congress_legislators/executive.yaml");
+    int exitCode = -1;
+    auto o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("import-list"),
+                                    QStringLiteral("pep_us_executive"), pep, QStringLiteral("--data-dir"), dir.path()},
+                                   {}, &exitCode);
+    QVERIFY(o.has_value());
+    QCOMPARE(app::runAdmin(*o), 0);
+    o = app::parseCommandLine({QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("import-list"),
+                               QStringLiteral("no_such_format"), pep, QStringLiteral("--data-dir"), dir.path()},
+                              {}, &exitCode);
+    QVERIFY(o.has_value());
+    QCOMPARE(app::runAdmin(*o), 2);
+    SystemClock clock;
+    Config config;
+    config.dataDir = dir.path();
+    auto backend = Backend::open(config, clock);
+    QVERIFY(backend);
+    auto lists = (*backend)->screening().lists(Actor::system());
+    QVERIFY(lists);
+    QCOMPARE(lists->size(), 1);
+    QCOMPARE(lists->first().source, QStringLiteral("pep_us_executive"));
+    QCOMPARE(lists->first().format, QStringLiteral("tabular"));
+    QCOMPARE(lists->first().entityCount, 80);
+}
+
+// --demo with KYCONNECT_DEMO_DATA: real lists to screen against on a new data directory, once.
+void TestCli::demoListsFromSharedData()
+{
+    test::TempBackend env;
+    QVERIFY(env.ok());
+    QString report;
+    QVERIFY(app::ensureDemoLists(env.backend(), test::sharedDir() + QStringLiteral("/data"), &report));
+    QVERIFY2(report.contains(QStringLiteral("un (1003 entities)")), qPrintable(report));
+    auto lists = env.backend().screening().lists(Actor::system());
+    QVERIFY(lists);
+    QCOMPARE(lists->size(), 4);
+    const qint64 loaded = env.backend().screening().loadedEntities();
+    QString again;
+    QVERIFY(app::ensureDemoLists(env.backend(), test::sharedDir() + QStringLiteral("/data"), &again));
+    QVERIFY(again.isEmpty()); // lists already loaded: nothing imported twice
+    QCOMPARE(env.backend().screening().loadedEntities(), loaded);
+    QVERIFY(app::ensureDemoLists(env.backend(), QString(), &again)); // no data folder: nothing to do
 }
 
 QTEST_GUILESS_MAIN(TestCli)
