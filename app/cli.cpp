@@ -244,6 +244,23 @@ QStringList demoEmails()
             QStringLiteral("viewer@demo.kyconnect.local")};
 }
 
+std::optional<Actor> demoDeskActor(Backend &backend)
+{
+    QSqlQuery q(backend.database().connection());
+    q.prepare(QStringLiteral("SELECT id, firm_id, role FROM users WHERE email = ? AND status = 'active'"));
+    q.addBindValue(QStringLiteral("officer@demo.kyconnect.local"));
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    Actor a;
+    a.kind = Actor::Kind::User;
+    a.userId = q.value(0).toString();
+    a.firmId = q.value(1).toString();
+    if (!parseRole(q.value(2).toString(), &a.role))
+        return std::nullopt;
+    a.ip = QStringLiteral("127.0.0.1");
+    return a;
+}
+
 Status ensureDemoLists(Backend &backend, const QString &dataRoot, QString *report)
 {
     if (dataRoot.isEmpty() || backend.screening().loadedEntities() > 0)

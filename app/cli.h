@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backend/core/actor.h"
 #include "backend/core/config.h"
 
 #include <QHash>
@@ -30,6 +31,9 @@ inline const QString kDemoPassword = QStringLiteral("kyconnect-demo-2026");
 [[nodiscard]] Status ensureDemoFirm(Backend &backend, QString *report);
 // With no list loaded yet and `dataRoot` holding the shared test data (sanctions/, pep/, adverse/), imports the
 // UN and OFAC SDN lists and two PEP and adverse-media sources, so the demo firm has something to screen against.
+// The desktop's user in demo mode, until the window has a sign-in: the demo firm's compliance officer
+// (officer@demo.kyconnect.local), if that active user exists.
+[[nodiscard]] std::optional<Actor> demoDeskActor(Backend &backend);
 [[nodiscard]] Status ensureDemoLists(Backend &backend, const QString &dataRoot, QString *report);
 
 // Parses the command line over a Config from the environment. On --help/--version or a usage

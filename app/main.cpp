@@ -100,7 +100,9 @@ int main(int argc, char **argv)
     kyc::http::ApiServer server(b);
     std::unique_ptr<kyc::ui::MainWindow> window;
     if (gui) {
-        window = std::make_unique<kyc::ui::MainWindow>(b);
+        // Until the window has a sign-in, the demo acts as the demo firm's compliance officer.
+        const auto deskActor = options->demo ? kyc::app::demoDeskActor(b) : std::nullopt;
+        window = deskActor ? std::make_unique<kyc::ui::MainWindow>(b, *deskActor) : std::make_unique<kyc::ui::MainWindow>(b);
         QObject::connect(&server, &kyc::http::ApiServer::stateChanged, window.get(),
                          [w = window.get()](kyc::http::ApiServer::State s, const QString &detail) {
                              using S = kyc::http::ApiServer::State;

@@ -3,6 +3,7 @@
 #include "backend/backend.h"
 #include "backend/core/version.h"
 #include "ui/auditpane.h"
+#include "ui/screeningpane.h"
 
 #include <QLabel>
 #include <QStatusBar>
@@ -11,12 +12,18 @@
 namespace kyc::ui {
 
 MainWindow::MainWindow(Backend &backend, QWidget *parent)
+    : MainWindow(backend, Actor::system(), parent)
+{
+}
+
+MainWindow::MainWindow(Backend &backend, const Actor &actor, QWidget *parent)
     : QMainWindow(parent)
     , m_tabs(new QTabWidget(this))
     , m_apiLabel(new QLabel(this))
 {
     setWindowTitle(tr("KYConnect %1").arg(version()));
     resize(1100, 700);
+    m_tabs->addTab(new ScreeningPane(backend, actor, m_tabs), tr("Screening"));
     m_tabs->addTab(new AuditPane(backend.audit(), QString(), m_tabs), tr("Audit"));
     setCentralWidget(m_tabs);
     m_apiLabel->setObjectName(QStringLiteral("apiStatus"));

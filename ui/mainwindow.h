@@ -7,7 +7,8 @@ class QTabWidget;
 
 namespace kyc {
 class Backend;
-}
+struct Actor;
+} // namespace kyc
 
 namespace kyc::ui {
 
@@ -18,7 +19,11 @@ class MainWindow final : public QMainWindow
 public:
     enum class ApiState { Starting, Listening, Stopped, Failed };
 
+    // Without a sign-in yet, the panes act as the system actor (no firm): lists can be managed, screening
+    // needs the constructor below with a firm's actor.
     explicit MainWindow(Backend &backend, QWidget *parent = nullptr);
+    // The panes act as `actor`, the signed-in user.
+    MainWindow(Backend &backend, const Actor &actor, QWidget *parent = nullptr);
 
     // The status bar shows where the API answers and whether it is up.
     void setApiStatus(ApiState state, const QString &baseUrlOrReason);

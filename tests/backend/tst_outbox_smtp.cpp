@@ -7,27 +7,18 @@
 #include "backend/identity/accountservice.h"
 #include "backend/identity/authservice.h"
 #include "backend/identity/outbox.h"
+#include "tests/testsupport/fakesmtpserver.h"
 #include "tests/testsupport/testsupport.h"
 
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QMutex>
-#include <QProcess>
 #include <QRegularExpression>
-#include <QSemaphore>
 #include <QSqlQuery>
-#include <QSslKey>
-#include <QSslSocket>
-#include <QStandardPaths>
-#include <QTcpServer>
-#include <QTemporaryDir>
-#include <QThread>
 #include <QtTest>
 
 #include <algorithm>
-#include <memory>
 
 using namespace kyc;
 using namespace kyc::identity;
@@ -43,252 +34,14 @@ const QString kAnalystEmail = u"analyst@alpha.test"_s;
 const QString kResetSubject = u"Reset your KYConnect password"_s;
 const QString kInviteSubject = u"You are invited to KYConnect"_s;
 
-struct Scenario {
-    int rcptCode = 250;
-    // A careless server quoting what it was sent: the rejection repeats the credentials, raw and base64.
-    bool echoCredentials = false;
-};
-
-struct Command {
-    QByteArray line;
-    bool overTls = false;
-};
-
-// What the fake server saw on one connection.
-struct SmtpSession {
-    QList<Command> commands;
-    bool tlsEstablished = false;
-    QByteArray authMechanism;
-    QByteArray authUser;
-    QByteArray authPassword;
-    QByteArray mailFrom;
-    QList<QByteArray> rcptTo;
-    QByteArray data;
-    bool dataComplete = false;
-    bool quit = false;
-
-    [[nodiscard]] qsizetype indexOf(const QByteArray &verb) const
-    {
-        for (qsizetype i = 0; i < commands.size(); ++i) {
-            if (commands.at(i).line.toUpper().startsWith(verb))
-                return i;
-        }
-        return -1;
-    }
-    [[nodiscard]] bool sawCommand(const QByteArray &verb) const { return indexOf(verb) >= 0; }
-};
-
-// A submission server (RFC 5321 + 3207 + 4954) recording every connection. Lives in its thread.
-class FakeSmtpServer final : public QTcpServer
+// The fake server accepting the configured SMTP credentials; every recipient accepted.
+test::SmtpScenario smtpScenario()
 {
-public:
-    FakeSmtpServer(Scenario scenario, QSslCertificate certificate, QSslKey key)
-        : m_scenario(scenario)
-        , m_certificate(std::move(certificate))
-        , m_key(std::move(key))
-    {
-    }
-    Q_DISABLE_COPY_MOVE(FakeSmtpServer)
-
-    QList<SmtpSession> sessions;
-
-protected:
-    void incomingConnection(qintptr descriptor) override
-    {
-        auto *socket = new QSslSocket(this);
-        if (!socket->setSocketDescriptor(descriptor)) {
-            delete socket;
-            return;
-        }
-        const qsizetype index = sessions.size();
-        sessions.append(SmtpSession{});
-        auto state = std::make_shared<State>(State::Command);
-        socket->setLocalCertificate(m_certificate);
-        socket->setPrivateKey(m_key);
-        socket->setPeerVerifyMode(QSslSocket::VerifyNone);
-        connect(socket, &QSslSocket::encrypted, this, [this, index] { sessions[index].tlsEstablished = true; });
-        connect(socket, &QSslSocket::readyRead, this, [this, socket, index, state] {
-            while (socket->canReadLine()) {
-                QByteArray line = socket->readLine();
-                line.chop(line.endsWith("\r\n") ? 2 : 1);
-                if (!handle(socket, sessions[index], *state, line))
-                    return;
-            }
-        });
-        connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
-        socket->write("220 fake.test ESMTP ready\r\n");
-    }
-
-private:
-    enum class State { Command, Data, AuthPlain, AuthLoginUser, AuthLoginPassword };
-
-    // Returns false when the socket must not be read further now (TLS starting, closing).
-    bool handle(QSslSocket *socket, SmtpSession &s, State &state, const QByteArray &line)
-    {
-        switch (state) {
-        case State::Data:
-            if (line == ".") {
-                s.dataComplete = true;
-                state = State::Command;
-                socket->write("250 2.0.0 Ok: queued as FAKE123\r\n");
-            } else {
-                s.data += (line.startsWith('.') ? line.mid(1) : line) + "\r\n";
-            }
-            return true;
-        case State::AuthPlain: state = State::Command; return checkPlain(socket, s, line);
-        case State::AuthLoginUser:
-            s.authUser = QByteArray::fromBase64(line);
-            state = State::AuthLoginPassword;
-            socket->write("334 UGFzc3dvcmQ6\r\n");
-            return true;
-        case State::AuthLoginPassword:
-            s.authPassword = QByteArray::fromBase64(line);
-            state = State::Command;
-            socket->write(credentialsOk(s) ? "235 2.7.0 Authentication successful\r\n" : "535 5.7.8 Bad credentials\r\n");
-            return true;
-        case State::Command: break;
-        }
-
-        s.commands.append({line, socket->isEncrypted()});
-        const QList<QByteArray> words = line.split(' ');
-        const QByteArray verb = words.constFirst().toUpper();
-        if (verb == "EHLO") {
-            QList<QByteArray> lines{"fake.test greets you"};
-            if (!socket->isEncrypted())
-                lines.append("STARTTLS");
-            lines.append("SIZE 10485760");
-            lines.append("8BITMIME");
-            lines.append("AUTH PLAIN LOGIN");
-            QByteArray reply;
-            for (qsizetype i = 0; i < lines.size(); ++i)
-                reply += "250" + QByteArray(i + 1 < lines.size() ? "-" : " ") + lines.at(i) + "\r\n";
-            socket->write(reply);
-        } else if (verb == "STARTTLS" && !socket->isEncrypted()) {
-            socket->write("220 2.0.0 Ready to start TLS\r\n");
-            socket->flush();
-            socket->startServerEncryption();
-            return false;
-        } else if (verb == "AUTH" && words.size() >= 2) {
-            s.authMechanism = words.at(1).toUpper();
-            if (s.authMechanism == "PLAIN" && words.size() >= 3)
-                return checkPlain(socket, s, words.at(2));
-            if (s.authMechanism == "PLAIN") {
-                state = State::AuthPlain;
-                socket->write("334 \r\n");
-            } else if (s.authMechanism == "LOGIN") {
-                state = State::AuthLoginUser;
-                socket->write("334 VXNlcm5hbWU6\r\n");
-            } else {
-                socket->write("504 5.5.4 Unrecognized authentication type\r\n");
-            }
-        } else if (line.toUpper().startsWith("MAIL FROM:")) {
-            s.mailFrom = line.mid(10);
-            socket->write("250 2.1.0 Ok\r\n");
-        } else if (line.toUpper().startsWith("RCPT TO:")) {
-            s.rcptTo.append(line.mid(8));
-            QByteArray reply = "250 2.1.5 Ok";
-            if (m_scenario.rcptCode != 250) {
-                reply = QByteArray::number(m_scenario.rcptCode) + " 5.1.1 " + line.mid(8)
-                    + ": Recipient address rejected: User unknown in virtual mailbox table";
-                if (m_scenario.echoCredentials) {
-                    const qsizetype auth = s.indexOf("AUTH");
-                    reply += " (you said " + s.authPassword + " " + s.authPassword.toBase64() + " "
-                        + (auth >= 0 ? s.commands.at(auth).line : QByteArray()) + ")";
-                }
-            }
-            socket->write(reply + "\r\n");
-        } else if (verb == "DATA") {
-            state = State::Data;
-            socket->write("354 End data with <CR><LF>.<CR><LF>\r\n");
-        } else if (verb == "QUIT") {
-            s.quit = true;
-            socket->write("221 2.0.0 Bye\r\n");
-            socket->disconnectFromHost();
-            return false;
-        } else if (verb == "RSET" || verb == "NOOP") {
-            socket->write("250 2.0.0 Ok\r\n");
-        } else {
-            socket->write("502 5.5.2 Error: command not recognized\r\n");
-        }
-        return true;
-    }
-
-    static bool checkPlain(QSslSocket *socket, SmtpSession &s, const QByteArray &base64)
-    {
-        const QList<QByteArray> parts = QByteArray::fromBase64(base64).split('\0');
-        if (parts.size() == 3) {
-            s.authUser = parts.at(1);
-            s.authPassword = parts.at(2);
-        }
-        socket->write(parts.size() == 3 && parts.at(0).isEmpty() && credentialsOk(s) ? "235 2.7.0 Authentication successful\r\n"
-                                                                                     : "535 5.7.8 Bad credentials\r\n");
-        return true;
-    }
-
-    [[nodiscard]] static bool credentialsOk(const SmtpSession &s)
-    {
-        return s.authUser == kSmtpUser.toUtf8() && s.authPassword == kSmtpPassword.toUtf8();
-    }
-
-    Scenario m_scenario;
-    QSslCertificate m_certificate;
-    QSslKey m_key;
-};
-
-// Runs a FakeSmtpServer on its own event loop. What it recorded is read after stop(), once the thread
-// has finished (QThread::wait() orders those writes before the reads).
-class SmtpServerThread final : public QThread
-{
-public:
-    SmtpServerThread(Scenario scenario, QSslCertificate certificate, QSslKey key)
-        : m_scenario(scenario)
-        , m_certificate(std::move(certificate))
-        , m_key(std::move(key))
-    {
-    }
-    ~SmtpServerThread() override { stop(); }
-    Q_DISABLE_COPY_MOVE(SmtpServerThread)
-
-    [[nodiscard]] bool startServer()
-    {
-        start();
-        m_ready.acquire();
-        return m_port != 0;
-    }
-    [[nodiscard]] quint16 port() const { return m_port; }
-
-    QList<SmtpSession> stop()
-    {
-        if (isRunning()) {
-            quit();
-            wait();
-        }
-        return m_sessions;
-    }
-
-protected:
-    void run() override
-    {
-        {
-            FakeSmtpServer server(m_scenario, m_certificate, m_key);
-            if (server.listen(QHostAddress::LocalHost, 0))
-                m_port = server.serverPort();
-            m_ready.release();
-            if (m_port == 0)
-                return;
-            exec();
-            m_sessions = server.sessions;
-        }
-    }
-
-private:
-    Scenario m_scenario;
-    QSslCertificate m_certificate;
-    QSslKey m_key;
-    QSemaphore m_ready;
-    quint16 m_port = 0;
-    QList<SmtpSession> m_sessions;
-};
+    test::SmtpScenario scenario;
+    scenario.user = kSmtpUser;
+    scenario.password = kSmtpPassword;
+    return scenario;
+}
 
 struct OutboxRow {
     QString id;
@@ -423,10 +176,7 @@ class TstOutboxSmtp : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_dir;
-    QString m_certPath;
-    QSslCertificate m_certificate;
-    QSslKey m_key;
+    test::TestCertificate m_tls;
 
     [[nodiscard]] Config smtpConfig(quint16 port) const
     {
@@ -435,7 +185,7 @@ private:
         c.smtpPort = port;
         c.smtpUser = kSmtpUser;
         c.smtpPassword = kSmtpPassword;
-        c.smtpCaFile = m_certPath;
+        c.smtpCaFile = m_tls.certificatePath();
         return c;
     }
 
@@ -459,16 +209,17 @@ private:
         return it == rows.end() ? nullptr : &*it;
     }
 
-    static const SmtpSession *sessionTo(const QList<SmtpSession> &sessions, const QString &to)
+    static const test::SmtpSession *sessionTo(const QList<test::SmtpSession> &sessions, const QString &to)
     {
         const QList<QByteArray> rcpt{'<' + to.toUtf8() + '>'};
-        const auto it = std::find_if(sessions.begin(), sessions.end(), [&](const SmtpSession &s) { return s.rcptTo == rcpt; });
+        const auto it
+            = std::find_if(sessions.begin(), sessions.end(), [&](const test::SmtpSession &s) { return s.rcptTo == rcpt; });
         return it == sessions.end() ? nullptr : &*it;
     }
 
     // EHLO and STARTTLS in the clear, then the handshake, then everything (AUTH first) over TLS with the
     // configured credentials.
-    static void verifyTlsThenAuth(const SmtpSession &s)
+    static void verifyTlsThenAuth(const test::SmtpSession &s)
     {
         QVERIFY(s.tlsEstablished);
         QVERIFY(s.commands.size() >= 4);
@@ -502,37 +253,12 @@ private:
     }
 
 private slots:
-    void initTestCase()
-    {
-        if (!QSslSocket::supportsSsl())
-            QSKIP("no TLS backend");
-        const QString openssl = QStandardPaths::findExecutable(u"openssl"_s);
-        if (openssl.isEmpty())
-            QSKIP("the openssl command is needed to make a test certificate");
-        QVERIFY(m_dir.isValid());
-        const QString keyPath = m_dir.filePath(u"key.pem"_s);
-        m_certPath = m_dir.filePath(u"cert.pem"_s);
-        QProcess p;
-        p.start(openssl,
-                {u"req"_s, u"-x509"_s, u"-newkey"_s, u"ec"_s, u"-pkeyopt"_s, u"ec_paramgen_curve:prime256v1"_s, u"-nodes"_s,
-                 u"-subj"_s, u"/CN=127.0.0.1"_s, u"-addext"_s, u"subjectAltName=IP:127.0.0.1"_s, u"-days"_s, u"1"_s, u"-keyout"_s,
-                 keyPath, u"-out"_s, m_certPath});
-        QVERIFY(p.waitForFinished(30000));
-        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAllStandardError().constData());
-
-        QFile keyFile(keyPath);
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        m_key = QSslKey(keyFile.readAll(), QSsl::Ec, QSsl::Pem, QSsl::PrivateKey);
-        QVERIFY(!m_key.isNull());
-        const QList<QSslCertificate> certs = QSslCertificate::fromPath(m_certPath);
-        QCOMPARE(certs.size(), 1);
-        m_certificate = certs.constFirst();
-    }
+    void initTestCase() { m_tls.createOrSkip(); }
 
     void deliversResetAndInvitationOverStartTls()
     {
-        SmtpServerThread server({}, m_certificate, m_key);
-        QVERIFY(server.startServer());
+        test::FakeSmtpServer server(smtpScenario(), m_tls, test::FakeSmtpServer::Threading::OwnThread);
+        QVERIFY(server.isListening());
         test::TempBackend tb(smtpConfig(server.port()));
         QVERIFY(tb.ok());
         QString firmId;
@@ -545,7 +271,8 @@ private slots:
         QVERIFY2(invitation.has_value(), qPrintable(invitation ? QString() : invitation.error().message));
 
         tb.backend().outbox().waitForDelivery();
-        const QList<SmtpSession> sessions = server.stop();
+        server.stop();
+        const QList<test::SmtpSession> sessions = server.sessions();
 
         const QString outboxDir = QDir(tb.dataDir()).filePath(u"outbox"_s);
         QCOMPARE(tb.backend().outbox().directory(), outboxDir);
@@ -592,7 +319,7 @@ private slots:
             QCOMPARE(tokenIn(decodedBodyOf(eml)), token);
 
             // And the server received exactly that mail, for that recipient only, over TLS after AUTH.
-            const SmtpSession *s = sessionTo(sessions, e.to);
+            const test::SmtpSession *s = sessionTo(sessions, e.to);
             QVERIFY2(s, qPrintable(e.to));
             verifyTlsThenAuth(*s);
             QVERIFY(s->indexOf("RCPT TO") > s->indexOf("MAIL FROM"));
@@ -607,10 +334,10 @@ private slots:
 
     void rejectedRecipientKeepsMailQueued()
     {
-        Scenario scenario;
+        test::SmtpScenario scenario = smtpScenario();
         scenario.rcptCode = 550;
-        SmtpServerThread server(scenario, m_certificate, m_key);
-        QVERIFY(server.startServer());
+        test::FakeSmtpServer server(scenario, m_tls, test::FakeSmtpServer::Threading::OwnThread);
+        QVERIFY(server.isListening());
         test::TempBackend tb(smtpConfig(server.port()));
         QVERIFY(tb.ok());
         QString firmId;
@@ -619,7 +346,8 @@ private slots:
 
         QVERIFY_THROWS_NO_EXCEPTION(tb.backend().auth().forgotPassword(kOwnerEmail, u"127.0.0.1"_s));
         tb.backend().outbox().waitForDelivery();
-        const QList<SmtpSession> sessions = server.stop();
+        server.stop();
+        const QList<test::SmtpSession> sessions = server.sessions();
 
         // The request itself went through whole: one reset, one mail.
         QCOMPARE(count(tb.backend(), u"SELECT COUNT(*) FROM password_resets"_s), 1);
@@ -650,7 +378,7 @@ private slots:
 
         // One attempt: TLS, AUTH, the refused RCPT, no DATA, a polite QUIT.
         QCOMPARE(sessions.size(), 1);
-        const SmtpSession &s = sessions.constFirst();
+        const test::SmtpSession &s = sessions.constFirst();
         verifyTlsThenAuth(s);
         QCOMPARE(s.rcptTo, QList<QByteArray>{'<' + kOwnerEmail.toUtf8() + '>'});
         QVERIFY(!s.sawCommand("DATA"));
@@ -661,11 +389,11 @@ private slots:
     void rejectionQuotingCredentialsIsRedacted()
     {
         // The server's reply is stored in last_error; credentials it quotes back must not be.
-        Scenario scenario;
+        test::SmtpScenario scenario = smtpScenario();
         scenario.rcptCode = 550;
         scenario.echoCredentials = true;
-        SmtpServerThread server(scenario, m_certificate, m_key);
-        QVERIFY(server.startServer());
+        test::FakeSmtpServer server(scenario, m_tls, test::FakeSmtpServer::Threading::OwnThread);
+        QVERIFY(server.isListening());
         test::TempBackend tb(smtpConfig(server.port()));
         QVERIFY(tb.ok());
         QString firmId;
@@ -674,7 +402,8 @@ private slots:
 
         QVERIFY_THROWS_NO_EXCEPTION(tb.backend().auth().forgotPassword(kOwnerEmail, u"127.0.0.1"_s));
         tb.backend().outbox().waitForDelivery();
-        const QList<SmtpSession> sessions = server.stop();
+        server.stop();
+        const QList<test::SmtpSession> sessions = server.sessions();
         QCOMPARE(sessions.size(), 1);
         QCOMPARE(sessions.constFirst().authPassword, kSmtpPassword.toUtf8());
 
@@ -690,8 +419,8 @@ private slots:
     void withoutSmtpMailStaysInOutbox()
     {
         // A server is listening on the configured port, but without a host SMTP is off: it must hear nothing.
-        SmtpServerThread server({}, m_certificate, m_key);
-        QVERIFY(server.startServer());
+        test::FakeSmtpServer server(smtpScenario(), m_tls, test::FakeSmtpServer::Threading::OwnThread);
+        QVERIFY(server.isListening());
         Config config = smtpConfig(server.port());
         config.smtpHost.clear();
         test::TempBackend tb(config);
@@ -705,7 +434,8 @@ private slots:
             = tb.backend().accounts().invite(ownerActor(firmId, ownerId), {kAnalystEmail, u"Bob Analyst"_s, Role::Analyst});
         QVERIFY2(invitation.has_value(), qPrintable(invitation ? QString() : invitation.error().message));
         tb.backend().outbox().waitForDelivery();
-        const QList<SmtpSession> sessions = server.stop();
+        server.stop();
+        const QList<test::SmtpSession> sessions = server.sessions();
 
         QVERIFY(sessions.isEmpty());
         const QList<OutboxRow> rows = outboxRows(tb.backend());
