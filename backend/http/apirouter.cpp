@@ -403,20 +403,19 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     const QUrl url = request.url();
     in.encodedPath = url.path(QUrl::FullyEncoded).toUtf8();
     in.encodedQuery = url.query(QUrl::FullyEncoded).toUtf8();
-    const auto headers = request.headers();
-    in.headers.reserve(headers.size());
-    for (const auto &[k, v] : headers)
-        in.headers.append({k.toLower(), v});
-    in.body = request.body();
-    in.ip = normaliseIp(request.remoteAddress());
-    const bool head = request.method() == QHttpServerRequest::Method::Head;
-
     auto it = m_outgoing.find(socket);
     if (it == m_outgoing.end()) {
         it = m_outgoing.insert(socket, Outgoing{});
+        it->stash = HeaderStash::of(socket);
         connect(socket, &QObject::destroyed, this, [this, socket] { m_outgoing.remove(socket); });
     }
     const quint64 sequence = it->nextSequence++;
+
+    // The guard may have moved the header lines into this connection's stash: they come back here.
+    in.headers = HeaderStash::restore(it->stash, request.headers());
+    in.body = request.body();
+    in.ip = normaliseIp(request.remoteAddress());
+    const bool head = request.method() == QHttpServerRequest::Method::Head;
 
     Prepared p = prepare(in);
     if (p.answer || p.route->execution == Execution::Inline) {
