@@ -4,6 +4,7 @@
 #include "backend/core/json.h"
 #include "backend/security/crypto.h"
 #include "backend/storage/rowreader.h"
+#include "backend/storage/where.h"
 
 #include <QJsonDocument>
 #include <QSqlError>
@@ -479,47 +480,25 @@ Result<QList<VerifyResult>> AuditLog::verifyAll(const Progress &progress)
 Result<Page<Event>> AuditLog::list(const QString &firmId, const Filter &f, const PageRequest &page)
 {
     // Tenant isolation: every query is bound to the caller's chain.
-    QString where = QStringLiteral(" WHERE chain = ?");
-    QVariantList binds{chainFor(firmId)};
-    auto add = [&](const char *clause, const QVariant &v) {
-        where += QLatin1String(clause);
-        binds << v;
-    };
-    if (!f.actorId.isEmpty())
-        add(" AND actor_id = ?", f.actorId);
-    if (!f.action.isEmpty())
-        add(" AND action = ?", f.action);
-    if (!f.entityType.isEmpty())
-        add(" AND entity_type = ?", f.entityType);
-    if (!f.entityId.isEmpty())
-        add(" AND entity_id = ?", f.entityId);
+    storage::Where where(QStringLiteral("chain = ?"), chainFor(firmId));
+    where.equalIfSet(QStringLiteral("actor_id"), f.actorId)
+        .equalIfSet(QStringLiteral("action"), f.action)
+        .equalIfSet(QStringLiteral("entity_type"), f.entityType)
+        .equalIfSet(QStringLiteral("entity_id"), f.entityId);
     if (f.from.isValid())
-        add(" AND occurred_at >= ?", isoUtc(f.from));
+        where.add(QStringLiteral("occurred_at >= ?"), isoUtc(f.from));
     if (f.to.isValid())
-        add(" AND occurred_at <= ?", isoUtc(f.to));
-
-    QSqlDatabase conn = m_db.connection();
-    QSqlQuery c(conn);
-    c.prepare(QStringLiteral("SELECT COUNT(*) FROM audit_events") + where);
-    for (const auto &b : binds)
-        c.addBindValue(b);
-    if (!c.exec() || !c.next())
-        return fail(Error::internal(c.lastError().text()));
-    Page<Event> out;
-    out.request = page;
-    out.total = c.value(0).toLongLong();
-
-    QSqlQuery q(conn);
-    q.prepare(QStringLiteral("SELECT %1 FROM audit_events").arg(QLatin1String(kColumns)) + where
-              + QStringLiteral(" ORDER BY sequence DESC LIMIT ? OFFSET ?"));
-    for (const auto &b : binds)
-        q.addBindValue(b);
-    q.addBindValue(page.limit);
-    q.addBindValue(page.offset());
-    if (auto s = storage::exec(q); !s)
-        return fail(s.error());
-    while (q.next())
-        out.items << readEvent(q);
+        where.add(QStringLiteral("occurred_at <= ?"), isoUtc(f.to));
+    auto total = storage::countRows(m_db, QStringLiteral("FROM audit_events"), where);
+    if (!total)
+        return fail(total.error());
+    auto q = storage::pageRows(m_db, QStringLiteral("SELECT %1 FROM audit_events").arg(QLatin1String(kColumns)), where,
+                               QStringLiteral("sequence DESC"), page);
+    if (!q)
+        return fail(q.error());
+    Page<Event> out{{}, page, *total};
+    while (q->next())
+        out.items << readEvent(*q);
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include "backend/core/validation.h"
 #include "backend/identity/permissions.h"
 #include "backend/security/password.h"
+#include "backend/storage/where.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -337,36 +338,18 @@ Result<Page<User>> AccountService::users(const Actor &actor, const UserFilter &f
 {
     if (auto s = require(actor, Permission::UsersRead); !s)
         return fail(s.error());
-    QString where = QStringLiteral(" WHERE firm_id = ?");
-    QVariantList binds{actor.firmId};
-    if (!filter.role.isEmpty()) {
-        where += QStringLiteral(" AND role = ?");
-        binds << filter.role;
-    }
-    if (!filter.status.isEmpty()) {
-        where += QStringLiteral(" AND status = ?");
-        binds << filter.status;
-    }
-    QSqlQuery c(m_ctx.db.connection());
-    c.prepare(QStringLiteral("SELECT COUNT(*) FROM users") + where);
-    for (const auto &b : binds)
-        c.addBindValue(b);
-    if (auto s = storage::exec(c); !s || !c.next())
-        return fail(Error::internal(QStringLiteral("count failed")));
-    Page<User> out;
-    out.request = page;
-    out.total = c.value(0).toLongLong();
-    QSqlQuery q(m_ctx.db.connection());
-    q.prepare(QStringLiteral("SELECT %1 FROM users").arg(QLatin1String(kUserColumns)) + where
-              + QStringLiteral(" ORDER BY created_at, id LIMIT ? OFFSET ?"));
-    for (const auto &b : binds)
-        q.addBindValue(b);
-    q.addBindValue(page.limit);
-    q.addBindValue(page.offset());
-    if (auto s = storage::exec(q); !s)
-        return fail(s.error());
-    while (q.next())
-        out.items << readUser(q);
+    storage::Where where(QStringLiteral("firm_id = ?"), actor.firmId);
+    where.equalIfSet(QStringLiteral("role"), filter.role).equalIfSet(QStringLiteral("status"), filter.status);
+    auto total = storage::countRows(m_ctx.db, QStringLiteral("FROM users"), where);
+    if (!total)
+        return fail(total.error());
+    auto q = storage::pageRows(m_ctx.db, QStringLiteral("SELECT %1 FROM users").arg(QLatin1String(kUserColumns)), where,
+                               QStringLiteral("created_at, id"), page);
+    if (!q)
+        return fail(q.error());
+    Page<User> out{{}, page, *total};
+    while (q->next())
+        out.items << readUser(*q);
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include "backend/identity/permissions.h"
 #include "backend/screening/entityjson.h"
 #include "backend/screening/import_tabular.h"
+#include "backend/storage/where.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -638,45 +639,22 @@ Result<Page<Screening>> ScreeningService::screenings(const Actor &actor, const S
 {
     if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
         return fail(s.error());
-    QString where = QStringLiteral(" WHERE firm_id = ?");
-    QVariantList binds{actor.firmId};
-    if (!f.status.isEmpty()) {
-        where += QStringLiteral(" AND status = ?");
-        binds << f.status;
-    }
-    if (!f.caseId.isEmpty()) {
-        where += QStringLiteral(" AND case_id = ?");
-        binds << f.caseId;
-    }
-    if (!f.source.isEmpty()) {
-        where += QStringLiteral(" AND source = ?");
-        binds << f.source;
-    }
-    if (!f.batchId.isEmpty()) {
-        where += QStringLiteral(" AND batch_id = ?");
-        binds << f.batchId;
-    }
-    QSqlQuery c(m_db.connection());
-    c.prepare(QStringLiteral("SELECT COUNT(*) FROM screenings") + where);
-    for (const auto &b : binds)
-        c.addBindValue(b);
-    if (auto s = storage::exec(c); !s || !c.next())
-        return fail(Error::internal(QStringLiteral("count failed")));
-    Page<Screening> out;
-    out.request = page;
-    out.total = c.value(0).toLongLong();
-    QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT id FROM screenings") + where
-              + QStringLiteral(" ORDER BY created_at DESC, id LIMIT ? OFFSET ?"));
-    for (const auto &b : binds)
-        q.addBindValue(b);
-    q.addBindValue(page.limit);
-    q.addBindValue(page.offset());
-    if (auto s = storage::exec(q); !s)
-        return fail(s.error());
+    storage::Where where(QStringLiteral("firm_id = ?"), actor.firmId);
+    where.equalIfSet(QStringLiteral("status"), f.status)
+        .equalIfSet(QStringLiteral("case_id"), f.caseId)
+        .equalIfSet(QStringLiteral("source"), f.source)
+        .equalIfSet(QStringLiteral("batch_id"), f.batchId);
+    auto total = storage::countRows(m_db, QStringLiteral("FROM screenings"), where);
+    if (!total)
+        return fail(total.error());
+    auto q = storage::pageRows(m_db, QStringLiteral("SELECT id FROM screenings"), where, QStringLiteral("created_at DESC, id"),
+                               page);
+    if (!q)
+        return fail(q.error());
+    Page<Screening> out{{}, page, *total};
     QStringList ids;
-    while (q.next())
-        ids << q.value(0).toString();
+    while (q->next())
+        ids << q->value(0).toString();
     for (const auto &id : ids) {
         auto s = loadScreening(actor.firmId, id);
         if (!s)

@@ -5,6 +5,7 @@
 #include "backend/core/json.h"
 #include "backend/identity/permissions.h"
 #include "backend/screening/screeningservice.h"
+#include "backend/storage/where.h"
 
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
@@ -602,35 +603,26 @@ Result<Page<MonitoringAlert>> ScreeningService::alerts(const Actor &actor, const
 {
     if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, QStringLiteral("aml:read")); !s)
         return fail(s.error());
-    QString where = QStringLiteral(" WHERE a.firm_id = ?");
-    QVariantList binds{actor.firmId};
+    storage::Where where(QStringLiteral("a.firm_id = ?"), actor.firmId);
     if (f.status == QStringLiteral("open"))
-        where += QStringLiteral(" AND m.resolution IS NULL");
+        where.add(QStringLiteral("m.resolution IS NULL"));
     else if (f.status == QStringLiteral("resolved"))
-        where += QStringLiteral(" AND m.resolution IS NOT NULL");
-    if (!f.caseId.isEmpty()) {
-        where += QStringLiteral(" AND a.case_id = ?");
-        binds << f.caseId;
-    }
-    const QString from = QStringLiteral(" FROM monitoring_alerts a JOIN screening_matches m ON m.id = a.match_id") + where;
-    QSqlQuery c(m_db.connection());
-    c.prepare(QStringLiteral("SELECT COUNT(*)") + from);
-    for (const auto &b : binds)
-        c.addBindValue(b);
-    if (auto s = storage::exec(c); !s || !c.next())
-        return fail(Error::internal(QStringLiteral("count failed")));
-    Page<MonitoringAlert> out;
-    out.request = page;
-    out.total = c.value(0).toLongLong();
-    QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT a.id, a.case_id, a.screening_id, a.match_id, a.list_source, a.list_version_id, "
-                             "a.entity_id, a.change, a.matched_name, a.score, a.created_at, m.resolution, m.resolved_at")
-              + from + QStringLiteral(" ORDER BY a.created_at DESC, a.id LIMIT ? OFFSET ?"));
-    for (const auto &b : binds)
-        q.addBindValue(b);
-    bindAll(q, {page.limit, page.offset()});
-    if (auto s = storage::exec(q); !s)
-        return fail(s.error());
+        where.add(QStringLiteral("m.resolution IS NOT NULL"));
+    where.equalIfSet(QStringLiteral("a.case_id"), f.caseId);
+    const QString from = QStringLiteral("FROM monitoring_alerts a JOIN screening_matches m ON m.id = a.match_id");
+    auto total = storage::countRows(m_db, from, where);
+    if (!total)
+        return fail(total.error());
+    auto rows = storage::pageRows(m_db,
+                                  QStringLiteral("SELECT a.id, a.case_id, a.screening_id, a.match_id, a.list_source, "
+                                                 "a.list_version_id, a.entity_id, a.change, a.matched_name, a.score, "
+                                                 "a.created_at, m.resolution, m.resolved_at ")
+                                      + from,
+                                  where, QStringLiteral("a.created_at DESC, a.id"), page);
+    if (!rows)
+        return fail(rows.error());
+    Page<MonitoringAlert> out{{}, page, *total};
+    QSqlQuery &q = *rows;
     while (q.next()) {
         MonitoringAlert a;
         a.id = q.value(0).toString();
