@@ -22,6 +22,9 @@ using namespace kyc;
 using namespace kyc::identity;
 using namespace Qt::Literals::StringLiterals;
 
+using test::keyActor;
+using test::userActor;
+
 namespace {
 
 const QString kPassword = u"correct horse battery staple"_s;
@@ -32,28 +35,6 @@ const QList<Permission> kPermissions = {
     Permission::ScreeningRun, Permission::ScreeningResolve, Permission::BillingRead,   Permission::BillingManage,
 };
 const QList<Role> kRoles = {Role::Viewer, Role::Analyst, Role::ComplianceOfficer, Role::Admin, Role::Owner};
-
-Actor userActor(const QString &firmId, const QString &userId, Role role)
-{
-    Actor a;
-    a.kind = Actor::Kind::User;
-    a.firmId = firmId;
-    a.userId = userId;
-    a.role = role;
-    a.ip = u"203.0.113.7"_s;
-    return a;
-}
-
-Actor keyActor(const QString &firmId, const QStringList &scopes)
-{
-    Actor a;
-    a.kind = Actor::Kind::ApiKey;
-    a.firmId = firmId;
-    a.apiKeyId = u"3f1c2b6e-8a4d-4e1f-9b7a-2c5d6e7f8a9b"_s;
-    a.role = Role::Owner; // a key never passes a role check, whatever this says
-    a.scopes = scopes;
-    return a;
-}
 
 QJsonObject parse(const QByteArray &json)
 {

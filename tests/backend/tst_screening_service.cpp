@@ -19,6 +19,9 @@ using namespace kyc;
 using namespace kyc::screening;
 using namespace Qt::Literals::StringLiterals;
 
+using test::keyActor;
+using test::userActor;
+
 namespace {
 
 const QString kPassword = u"correct horse battery staple"_s;
@@ -31,28 +34,6 @@ QString sanctionsFile(const QString &relative)
 const QString kUnFile = u"un_consolidated_xml/2026-02-27/UN_consolidated.xml"_s;
 const QString kSdnBefore = u"ofac_sdn_csv/2024-04-26_full/sdn.csv"_s;
 const QString kSdnAfter = u"ofac_sdn_csv/2024-05-03_full/sdn.csv"_s;
-
-Actor userActor(const QString &firmId, const QString &userId, Role role)
-{
-    Actor a;
-    a.kind = Actor::Kind::User;
-    a.firmId = firmId;
-    a.userId = userId;
-    a.role = role;
-    a.ip = u"203.0.113.9"_s;
-    return a;
-}
-
-Actor keyActor(const QString &firmId, const QStringList &scopes)
-{
-    Actor a;
-    a.kind = Actor::Kind::ApiKey;
-    a.firmId = firmId;
-    a.apiKeyId = u"6d0c1f7a-2b3e-4c5d-8e9f-0a1b2c3d4e5f"_s;
-    a.role = Role::Owner; // a key never passes a role check, whatever this says
-    a.scopes = scopes;
-    return a;
-}
 
 // "ok", or the name of the error's code, so that a comparison failure reads well.
 template <typename T>

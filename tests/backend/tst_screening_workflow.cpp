@@ -18,6 +18,8 @@ using namespace kyc;
 using namespace kyc::screening;
 using namespace Qt::Literals::StringLiterals;
 
+using test::userActor;
+
 namespace {
 
 const QString kPassword = u"correct horse battery staple"_s;
@@ -30,16 +32,6 @@ const QString kCaseNotMonitored = u"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"_s;
 QString sanctionsFile(const QString &relative)
 {
     return test::sharedDir() + u"/data/sanctions/"_s + relative;
-}
-
-Actor userActor(const QString &firmId, const QString &userId, Role role)
-{
-    Actor a;
-    a.kind = Actor::Kind::User;
-    a.firmId = firmId;
-    a.userId = userId;
-    a.role = role;
-    return a;
 }
 
 template <typename T>

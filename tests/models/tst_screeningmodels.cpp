@@ -28,6 +28,8 @@ using screening::ListVersion;
 using screening::MonitoringAlert;
 using screening::StoredMatch;
 
+using test::userActor;
+
 namespace {
 
 const QString kUnFile = u"/data/sanctions/un_consolidated_xml/2026-02-27/UN_consolidated.xml"_s;
@@ -86,16 +88,6 @@ QStringList column(const QAbstractItemModel &model, int col)
     for (int r = 0; r < model.rowCount(); ++r)
         out << text(model, r, col);
     return out;
-}
-
-Actor userActor(const QString &firmId, const QString &userId, Role role)
-{
-    Actor a;
-    a.kind = Actor::Kind::User;
-    a.firmId = firmId;
-    a.userId = userId;
-    a.role = role;
-    return a;
 }
 
 Page<MonitoringAlert> alertPage(int page, int count, qint64 total, int firstNumber)

@@ -55,6 +55,28 @@ TestServer::~TestServer()
         m_server->stop();
 }
 
+Actor userActor(const QString &firmId, const QString &userId, Role role, const QString &ip)
+{
+    Actor a;
+    a.kind = Actor::Kind::User;
+    a.firmId = firmId;
+    a.userId = userId;
+    a.role = role;
+    a.ip = ip;
+    return a;
+}
+
+Actor keyActor(const QString &firmId, const QStringList &scopes, const QString &keyId)
+{
+    Actor a;
+    a.kind = Actor::Kind::ApiKey;
+    a.firmId = firmId;
+    a.apiKeyId = keyId;
+    a.role = Role::Owner; // a key never passes a role check, whatever this says
+    a.scopes = scopes;
+    return a;
+}
+
 QList<ShippedList> shippedSanctionsLists()
 {
     using screening::ListFormat;

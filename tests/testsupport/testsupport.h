@@ -1,6 +1,7 @@
 #pragma once
 
 #include "backend/backend.h"
+#include "backend/core/actor.h"
 #include "backend/http/apiserver.h"
 #include "backend/screening/importers.h"
 
@@ -14,6 +15,12 @@ namespace kyc::test {
 [[nodiscard]] Config testConfig();
 [[nodiscard]] QString sharedDir();
 [[nodiscard]] QString sourceDir();
+
+// Callers as the services see them: a signed-in user, and an API key (whose role never passes a role check).
+inline const QString kTestApiKeyId = QStringLiteral("6d0c1f7a-2b3e-4c5d-8e9f-0a1b2c3d4e5f");
+[[nodiscard]] Actor userActor(const QString &firmId, const QString &userId, Role role,
+                              const QString &ip = QStringLiteral("203.0.113.9"));
+[[nodiscard]] Actor keyActor(const QString &firmId, const QStringList &scopes, const QString &keyId = kTestApiKeyId);
 
 // One file set of every sanctions format shipped in ../shared/data/sanctions (the newest full set of each).
 struct ShippedList {

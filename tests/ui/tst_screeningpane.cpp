@@ -36,6 +36,8 @@ using kyc::models::MatchTableModel;
 using kyc::models::RawValueRole;
 using kyc::ui::ScreeningPane;
 
+using test::userActor;
+
 namespace {
 
 constexpr int kTimeoutMs = 60'000;
@@ -49,16 +51,6 @@ QString unFile()
 QString dplFile()
 {
     return test::sharedDir() + u"/data/sanctions/us_bis_dpl_txt/2022-09/dpl.txt"_s;
-}
-
-Actor userActor(const QString &firmId, const QString &userId, Role role)
-{
-    Actor a;
-    a.kind = Actor::Kind::User;
-    a.firmId = firmId;
-    a.userId = userId;
-    a.role = role;
-    return a;
 }
 
 template <typename T>
