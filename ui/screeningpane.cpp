@@ -589,16 +589,15 @@ void ScreeningPane::refreshSource(const QString &source)
 {
     if (source.isEmpty())
         return;
-    // The refresher runs as the system; the import it may do is an admin's action.
-    if (m_actor.kind != Actor::Kind::System && !m_actor.atLeast(Role::Admin)) {
-        m_importResult->setText(tr("Refreshing lists requires the admin role or a stronger one."));
+    // Only queues the work (the refresher has its own thread), so the GUI thread may call it.
+    if (auto s = m_backend.listRefresher().refreshLater(m_actor, source); !s) {
+        m_importResult->setText(s.error().message);
         return;
     }
     m_refreshing = true;
     m_refreshButton->setEnabled(false);
     m_importResult->setToolTip(QString());
     m_importResult->setText(tr("Refreshing %1 from its official URL…").arg(source));
-    m_backend.listRefresher().refreshLater(source);
 }
 
 void ScreeningPane::onRefreshed(const QString &source, const QString &outcome, const QString &detail)

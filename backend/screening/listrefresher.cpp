@@ -508,8 +508,12 @@ void ListRefresher::ensureThread()
     m_thread.start();
 }
 
-void ListRefresher::refreshLater(const QString &source)
+Status ListRefresher::refreshLater(const Actor &actor, const QString &source)
 {
+    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
+        return fail(ErrorCode::Forbidden, QStringLiteral("Refreshing lists requires the admin role or a stronger one"));
+    if (!m_table.find(source))
+        return fail(ErrorCode::NotFound, QStringLiteral("List %1 has no download URL to refresh from").arg(source));
     ensureThread();
     QMetaObject::invokeMethod(
         m_worker,
@@ -518,6 +522,7 @@ void ListRefresher::refreshLater(const QString &source)
                 emit refreshed(source, refreshOutcomeName(RefreshOutcome::Failed), r.error().message);
         },
         Qt::QueuedConnection);
+    return {};
 }
 
 void ListRefresher::start()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "backend/audit/auditlog.h"
+#include "backend/core/actor.h"
 #include "backend/core/clock.h"
 #include "backend/screening/listsources.h"
 #include "backend/screening/screeningservice.h"
@@ -91,7 +92,9 @@ public:
     // Refreshes every scheduled source that is due (never checked, or its next_attempt_at has come); blocks.
     QList<RefreshResult> refreshDue();
     // Queues a refresh of `source` on the refresher's thread (started if needed); `refreshed` reports it.
-    void refreshLater(const QString &source);
+    // A refresh may import a new list version, so it takes what an import takes: the admin role (or the
+    // system); a source without a download URL is NotFound.
+    [[nodiscard]] Status refreshLater(const Actor &actor, const QString &source);
 
     // Starts the timer thread (nothing when the interval is 0). stop() interrupts a download in progress,
     // waits for an import in progress, and is safe to call twice and at shutdown.

@@ -689,7 +689,14 @@ private slots:
         Env env({source(u"un"_s, u"un_xml"_s, {http.url(kUnPath).toString()})});
         QVERIFY(env.ok());
         Reports spy(env.refresher());
-        env.refresher().refreshLater(u"un"_s);
+        // An analyst may not start what imports a list; a source without a URL is not found.
+        Actor analyst;
+        analyst.kind = Actor::Kind::User;
+        analyst.role = Role::Analyst;
+        QCOMPARE(env.refresher().refreshLater(analyst, u"un"_s).error().code, ErrorCode::Forbidden);
+        QCOMPARE(env.refresher().refreshLater(Actor::system(), u"no_such_source"_s).error().code, ErrorCode::NotFound);
+        QVERIFY(!env.refresher().isRunning());
+        QVERIFY(env.refresher().refreshLater(Actor::system(), u"un"_s));
         QVERIFY(env.refresher().isRunning());
         QTRY_COMPARE_WITH_TIMEOUT(spy.size(), 1, 60'000);
         QCOMPARE(spy.first().first, u"un"_s);
@@ -729,7 +736,7 @@ private slots:
         http.delay(kUnPath, 60'000);
         Env env({source(u"un"_s, u"un_xml"_s, {http.url(kUnPath).toString()})});
         QVERIFY(env.ok());
-        env.refresher().refreshLater(u"un"_s);
+        QVERIFY(env.refresher().refreshLater(Actor::system(), u"un"_s));
         QTRY_COMPARE_WITH_TIMEOUT(http.requestCount(kUnPath), 1, 30'000);
         env.refresher().stop(); // returns without waiting for the minute
         QVERIFY(!env.refresher().isRunning());
