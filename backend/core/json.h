@@ -17,4 +17,11 @@ void appendCanonicalUtf8(QByteArray &out, QByteArrayView utf8);
 
 [[nodiscard]] QByteArray compact(const QJsonObject &object);
 
+// A JSON number with no fractional part (JSON has one number type; request fields that take counts,
+// seconds or days accept only these).
+[[nodiscard]] inline bool isInteger(const QJsonValue &v)
+{
+    return v.isDouble() && v.toDouble() == double(v.toInteger());
+}
+
 } // namespace kyc::json

@@ -1,5 +1,7 @@
 #include "backend/identity/settings.h"
 
+#include "backend/core/json.h"
+
 #include <QJsonArray>
 #include <QRegularExpression>
 
@@ -30,7 +32,6 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
     FirmSettings s = *this;
     QList<FieldError> errors;
     auto err = [&](const QString &field, const QString &message) { errors << FieldError{field, message}; };
-    auto isInt = [](const QJsonValue &v) { return v.isDouble() && v.toDouble() == double(v.toInteger()); };
     static const QStringList known = {QStringLiteral("risk_thresholds"), QStringLiteral("screening_match_threshold"),
                                       QStringLiteral("screening_lists"), QStringLiteral("four_eyes_enabled"),
                                       QStringLiteral("mfa_required"),    QStringLiteral("data_retention_days"),
@@ -54,7 +55,7 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
                 if (!t.contains(key))
                     continue;
                 const QJsonValue n = t.value(key);
-                if (!isInt(n) || n.toInteger() < 0 || n.toInteger() > 100)
+                if (!json::isInteger(n) || n.toInteger() < 0 || n.toInteger() > 100)
                     err(QStringLiteral("risk_thresholds"),
                         QStringLiteral("risk_thresholds.%1 must be an integer from 0 to 100").arg(key));
                 else
@@ -100,7 +101,7 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
     }
     if (patch.contains(QStringLiteral("data_retention_days"))) {
         const QJsonValue v = patch.value(QStringLiteral("data_retention_days"));
-        if (!isInt(v) || v.toInteger() < 365 || v.toInteger() > 36500)
+        if (!json::isInteger(v) || v.toInteger() < 365 || v.toInteger() > 36500)
             err(QStringLiteral("data_retention_days"),
                 QStringLiteral("data_retention_days must be an integer from 365 to 36500"));
         else

@@ -340,6 +340,22 @@ Error xmlError(const InputFile &file, const QXmlStreamReader &xml)
                            .arg(xml.errorString()));
 }
 
+void reportCsvProgress(ProgressReporter &progress, const CsvReader &reader, const InputFile &file, qint64 records)
+{
+    if ((records & 0xFF) == 0)
+        progress.update(
+            qint64(double(reader.position()) / double(std::max<qsizetype>(1, reader.size())) * double(file.bytes.size())));
+}
+
+Status checkCsvRecords(const InputFile &file, const QString &what, qint64 records, qint64 problems)
+{
+    if (records == 0)
+        return fail(ErrorCode::Validation, QStringLiteral("%1 has no entries").arg(file.fileName));
+    if (mostlyMalformed(records, problems))
+        return fail(notTheFormat(file, what + QStringLiteral(": %1 of %2 rows are malformed").arg(problems).arg(records)));
+    return {};
+}
+
 Result<CsvHeader> readCsvHeader(CsvReader &reader, const InputFile &file, const QString &what, const QStringList &required)
 {
     CsvRecord record;

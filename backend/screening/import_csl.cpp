@@ -221,15 +221,10 @@ Result<ImportResult> importCslCsv(const InputFile &file, ProgressReporter &progr
             appendRemark(e, QStringLiteral("Place of birth: ") + pob);
         appendRemark(e, QStringLiteral("List: ") + source);
         result.entities.append(std::move(e));
-        if ((records & 0xFF) == 0)
-            progress.update(
-                qint64(double(reader.position()) / double(std::max<qsizetype>(1, reader.size())) * double(file.bytes.size())));
+        reportCsvProgress(progress, reader, file, records);
     }
-    if (records == 0)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 has no entries").arg(file.fileName));
-    if (mostlyMalformed(records, result.problems.size()))
-        return fail(
-            notTheFormat(file, what + QStringLiteral(": %1 of %2 rows are malformed").arg(result.problems.size()).arg(records)));
+    if (auto s = checkCsvRecords(file, what, records, result.problems.size()); !s)
+        return fail(s.error());
     progress.finishFile(file.bytes.size());
     finishResult(result);
     return result;

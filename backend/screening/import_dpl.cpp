@@ -131,15 +131,10 @@ Result<ImportResult> importBisDplTxt(const InputFile &file, ProgressReporter &pr
         }
         appendRemark(e, details.join(QStringLiteral("; ")));
         result.entities.append(std::move(e));
-        if ((records & 0xFF) == 0)
-            progress.update(
-                qint64(double(reader.position()) / double(std::max<qsizetype>(1, reader.size())) * double(file.bytes.size())));
+        reportCsvProgress(progress, reader, file, records);
     }
-    if (records == 0)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 has no entries").arg(file.fileName));
-    if (mostlyMalformed(records, result.problems.size()))
-        return fail(
-            notTheFormat(file, what + QStringLiteral(": %1 of %2 rows are malformed").arg(result.problems.size()).arg(records)));
+    if (auto s = checkCsvRecords(file, what, records, result.problems.size()); !s)
+        return fail(s.error());
     // The file carries no date; its last update is. Typos such as 3017-08-22 are ignored: an update
     // cannot be more than a year after the latest effective date.
     for (const QString &u : std::as_const(lastUpdates)) {

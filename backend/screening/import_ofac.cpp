@@ -108,9 +108,7 @@ Status forEachRecord(const InputFile &file, OfacPart part, ProgressReporter &pro
             continue;
         }
         handle(record);
-        if ((records & 0x3FF) == 0)
-            progress.update(
-                qint64(double(reader.position()) / double(std::max<qsizetype>(1, reader.size())) * double(file.bytes.size())));
+        reportCsvProgress(progress, reader, file, records);
     }
     if (mostlyMalformed(records, problems))
         return fail(notTheFormat(

@@ -1,5 +1,7 @@
 #include "backend/screening/listsources.h"
 
+#include "backend/core/json.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -30,7 +32,7 @@ Status readInt(const QJsonObject &o, const QString &key, qint64 min, qint64 max,
     const QJsonValue v = o.value(key);
     if (v.isUndefined())
         return {};
-    if (!v.isDouble() || v.toDouble() != double(v.toInteger()) || v.toInteger() < min || v.toInteger() > max)
+    if (!json::isInteger(v) || v.toInteger() < min || v.toInteger() > max)
         return fail(invalid(key, QStringLiteral("%1 must be an integer from %2 to %3").arg(key).arg(min).arg(max)));
     set(v.toInteger());
     return {};

@@ -1,4 +1,5 @@
 #include "backend/backend.h"
+#include "backend/core/json.h"
 #include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/controllers/identityjson.h"
@@ -69,7 +70,7 @@ Controller makeApiKeysController(Backend *backend)
         Validator v(r.json);
         v.only({QStringLiteral("grace_period_s")});
         const QJsonValue grace = r.json.value(QStringLiteral("grace_period_s"));
-        if (!grace.isUndefined() && !grace.isNull() && (!grace.isDouble() || grace.toDouble() != double(grace.toInteger())))
+        if (!grace.isUndefined() && !grace.isNull() && !json::isInteger(grace))
             v.add(QStringLiteral("grace_period_s"), QStringLiteral("grace_period_s must be an integer number of seconds"));
         if (!v.ok())
             return ApiResponse::error(v.error());

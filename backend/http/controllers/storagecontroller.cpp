@@ -1,4 +1,5 @@
 #include "backend/backend.h"
+#include "backend/core/json.h"
 #include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/controllers/identityjson.h"
@@ -53,8 +54,7 @@ Controller makeStorageController(Backend *backend)
         qint64 expiresIn = objects::ObjectStore::kDefaultExpiresIn;
         const QJsonValue e = r.json.value(QStringLiteral("expires_in"));
         if (!e.isUndefined() && !e.isNull()) {
-            if (!e.isDouble() || e.toDouble() != double(e.toInteger()) || e.toInteger() < 1
-                || e.toInteger() > objects::ObjectStore::kMaxExpiresIn)
+            if (!json::isInteger(e) || e.toInteger() < 1 || e.toInteger() > objects::ObjectStore::kMaxExpiresIn)
                 v.add(QStringLiteral("expires_in"),
                       QStringLiteral("expires_in must be an integer from 1 to %1 seconds")
                           .arg(objects::ObjectStore::kMaxExpiresIn));
