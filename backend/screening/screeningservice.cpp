@@ -129,9 +129,19 @@ Status ScreeningService::rebuild()
     auto built = buildMatcher();
     if (!built)
         return fail(built.error());
+    auto versions = activeVersions();
+    if (!versions)
+        return fail(versions.error());
     QMutexLocker lock(&m_mutex);
     m_matcher = std::move(*built); // screenings in flight keep the index they started with
+    m_versions = std::move(*versions);
     return {};
+}
+
+ScreeningService::ListContext ScreeningService::serving() const
+{
+    QMutexLocker lock(&m_mutex);
+    return {m_matcher, m_versions};
 }
 
 Status ScreeningService::load()
@@ -313,6 +323,7 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
         return fail(s.error());
     QMutexLocker lock(&m_mutex);
     m_matcher = std::move(*built);
+    m_versions = std::move(*versions);
     return v;
 }
 
@@ -547,11 +558,7 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
 {
     if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kScreenScope); !s)
         return fail(s.error());
-    ListContext ctx{matcher(), {}};
-    auto versions = activeVersions();
-    if (!versions)
-        return fail(versions.error());
-    ctx.versions = std::move(*versions);
+    const ListContext ctx = serving();
     Prepared p;
     QList<FieldError> errors = validateSubject(in, QString(), &p);
     if (in.threshold >= 0 && (in.threshold < 0.5 || in.threshold > 1))

@@ -244,8 +244,12 @@ private:
     storage::Database &m_db;
     const Clock &m_clock;
     audit::AuditLog &m_audit;
-    mutable QMutex m_mutex; // guards m_matcher (the pointer, not the immutable index)
+    // The index and the active list versions it was built from, swapped together.
+    [[nodiscard]] ListContext serving() const;
+
+    mutable QMutex m_mutex; // guards m_matcher and m_versions (the pointer, not the immutable index)
     std::shared_ptr<const Matcher> m_matcher;
+    QList<ListVersion> m_versions;
     QMutex m_importMutex; // one import at a time
 
     QMutex m_batchMutex; // guards the members below

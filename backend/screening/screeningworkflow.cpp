@@ -152,10 +152,7 @@ Result<Batch> ScreeningService::submitBatch(const Actor &actor, const BatchInput
         errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
     if (idempotencyKey.size() > 255)
         errors << FieldError{QStringLiteral("Idempotency-Key"), QStringLiteral("Idempotency-Key must be 1 to 255 characters")};
-    auto versions = activeVersions();
-    if (!versions)
-        return fail(versions.error());
-    errors << validateLists(input.lists, *versions, QStringLiteral("lists"));
+    errors << validateLists(input.lists, serving().versions, QStringLiteral("lists"));
     QJsonArray subjects;
     for (qsizetype i = 0; i < input.subjects.size(); ++i) {
         // Report the first 20 bad subjects; a file of 10 000 bad rows needs no 10 000 messages to be fixed.
@@ -358,11 +355,7 @@ Status ScreeningService::runBatch(const QString &batchId)
     q.finish();
 
     // One index and one set of list versions for the whole run, even if a list changes meanwhile.
-    ListContext ctx{matcher(), {}};
-    auto versions = activeVersions();
-    if (!versions)
-        return fail(versions.error());
-    ctx.versions = std::move(*versions);
+    const ListContext ctx = serving();
     if (!validateLists(requested, ctx.versions, QStringLiteral("lists")).isEmpty())
         return fail(ErrorCode::Conflict, QStringLiteral("a list of the batch is no longer loaded"));
     auto firm = firmScreening(firmId, ctx.versions);
