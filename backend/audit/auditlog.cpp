@@ -551,6 +551,8 @@ Result<Checkpoint> AuditLog::checkpoint(const QString &chain)
     q.addBindValue(QString::fromLatin1(c.publicKey.toBase64()));
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
+    // Signed heads leave the process (GET /audit/checkpoint, exports): make the events they pin durable first.
+    m_db.syncToDisk();
     if (auto s = tx.commit(); !s)
         return fail(s.error());
     return c;

@@ -44,6 +44,12 @@ public:
     // at once when no transaction is open: caches invalidate only what is really written.
     void afterCommit(std::function<void()> f);
 
+    // Makes every transaction committed so far durable across a power cut, not only across a crash of the
+    // process: a passive WAL checkpoint syncs the write-ahead log and copies it into the database file. Commits
+    // are otherwise synced lazily (WAL with synchronous = NORMAL, see database.cpp). Runs once the calling
+    // thread's outermost transaction commits, or at once outside a transaction.
+    void syncToDisk();
+
     struct ThreadConnection; // one thread's connection to this database (database.cpp)
 
 private:

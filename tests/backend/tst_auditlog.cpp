@@ -8,7 +8,9 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QDir>
 #include <QSqlError>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <sys/stat.h>
@@ -177,6 +179,7 @@ private slots:
     void alteredCheckpoint();
     void checkpointThenMoreEvents();
     void checkpointOfEmptyChainKeepsItValid();
+    void checkpointIsInTheDatabaseFile();
     void signingKeyFileIsPrivate();
     void listFilters_data();
     void listFilters();
@@ -647,6 +650,39 @@ void TestAuditLog::alteredCheckpoint()
     QVERIFY(!r->valid);
     QVERIFY(r->firstInvalidSequence.has_value());
     QVERIFY(!r->reason.isEmpty());
+}
+
+// A signed checkpoint leaves the process, so the events it pins must survive a power cut: they are in the database
+// file itself, not only in the write-ahead log (which a power cut may cut short under synchronous = NORMAL).
+void TestAuditLog::checkpointIsInTheDatabaseFile()
+{
+    test::TempBackend b;
+    QVERIFY(b.ok());
+    QCOMPARE(appendN(b, kFirmA, 5).size(), 5);
+    const auto c = b.backend().audit().checkpoint(kFirmA);
+    QVERIFY(c.has_value());
+
+    // The main file alone, as if the WAL had been lost.
+    QTemporaryDir copy;
+    QVERIFY(copy.isValid());
+    const QString alone = copy.filePath(QStringLiteral("alone.db"));
+    QVERIFY(QFile::copy(QDir(b.dataDir()).filePath(QStringLiteral("kyconnect.db")), alone));
+    const QString name = QStringLiteral("tst_auditlog-alone");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(alone);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("SELECT sequence, head_hash FROM audit_checkpoints WHERE chain = '%1'").arg(kFirmA)));
+        QVERIFY2(q.next(), "the checkpoint is only in the write-ahead log");
+        QCOMPARE(q.value(0).toLongLong(), c->sequence);
+        QCOMPARE(q.value(1).toString(), c->headHash);
+        QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM audit_events WHERE chain = '%1'").arg(kFirmA)));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toLongLong(), c->sequence);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
 }
 
 void TestAuditLog::checkpointThenMoreEvents()
