@@ -165,7 +165,7 @@ Result<std::optional<ListRefresher::State>> ListRefresher::loadState(const QStri
 Result<std::optional<ListRefresher::Serving>> ListRefresher::serving(const QString &source) const
 {
     QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT id, sha256, loaded_at FROM list_versions WHERE source = ? AND active = 1"));
+    q.prepare(QStringLiteral("SELECT id, sha256, loaded_at FROM list_versions WHERE source = ? AND owner_firm_id = '' AND active = 1"));
     q.addBindValue(source);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
