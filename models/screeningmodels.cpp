@@ -361,7 +361,12 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case LoadedAt: return v ? v->loadedAt : QString();
         case Checksum: return v ? v->sha256.left(kChecksumPrefix) : QString();
         case Age: return formatAge(age);
-        case Stale: return !s || !s->loaded ? QString() : s->stale ? tr("stale") : tr("current");
+        case Stale:
+            return !s || !s->loaded ? QString()
+                : s->failing        ? tr("failing, next retry %1").arg(s->nextAttemptAt.isEmpty() ? tr("not scheduled")
+                                                                                                   : s->nextAttemptAt)
+                : s->stale          ? tr("stale")
+                                    : tr("current");
         case LastError: return s ? s->lastError : QString();
         default: return {};
         }
@@ -377,7 +382,7 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case LoadedAt: return v ? v->loadedAt : QString();
         case Checksum: return v ? v->sha256 : QString();
         case Age: return age;
-        case Stale: return s && s->stale;
+        case Stale: return s && (s->stale || s->failing); // not current
         case LastError: return s ? s->lastError : QString();
         default: return {};
         }

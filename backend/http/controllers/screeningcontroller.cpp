@@ -135,7 +135,10 @@ QJsonObject refreshJson(const screening::ListRefreshStatus &s)
             {QStringLiteral("next_attempt_at"), orNull(s.nextAttemptAt)},
             {QStringLiteral("consecutive_failures"), s.consecutiveFailures},
             {QStringLiteral("age_seconds"), s.ageSeconds},
-            {QStringLiteral("stale"), s.stale}};
+            {QStringLiteral("stale"), s.stale},
+            {QStringLiteral("failing"), s.failing},
+            {QStringLiteral("freshness"), orNull(s.freshness)},
+            {QStringLiteral("publication_date"), orNull(s.publicationDate)}};
 }
 
 QJsonObject monitoringJson(const screening::MonitoringState &m)
