@@ -368,6 +368,7 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
                 : s->stale          ? tr("stale")
                                     : tr("current");
         case LastError: return s ? s->lastError : QString();
+        case Owner: return v ? (v->owner.isEmpty() ? tr("platform") : tr("this firm")) : tr("platform");
         default: return {};
         }
     }
@@ -384,6 +385,7 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case Age: return age;
         case Stale: return s && (s->stale || s->failing); // not current
         case LastError: return s ? s->lastError : QString();
+        case Owner: return v ? v->owner : QString();
         default: return {};
         }
     }
@@ -424,6 +426,7 @@ QVariant ListTableModel::headerData(int section, Qt::Orientation orientation, in
     case Age: return tr("Age");
     case Stale: return tr("Freshness");
     case LastError: return tr("Last refresh error");
+    case Owner: return tr("Owner");
     default: return {};
     }
 }

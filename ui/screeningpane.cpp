@@ -104,7 +104,9 @@ ScreeningPane::ScreeningPane(Backend &backend, Actor actor, QWidget *parent)
     : QWidget(parent)
     , m_backend(backend)
     , m_actor(std::move(actor))
-    , m_chooser(std::make_unique<DialogImportChooser>())
+    , m_chooser(std::make_unique<DialogImportChooser>(m_actor.kind == Actor::Kind::System || m_actor.platformAdmin
+                                                          ? ImportScope::OfficialAllowed
+                                                          : ImportScope::FirmListsOnly))
     , m_matchModel(new MatchTableModel(this))
     , m_listModel(new ListTableModel(this))
     , m_alertModel(new AlertTableModel(this))
