@@ -332,6 +332,36 @@ private slots:
                200);
     }
 
+    // A firm's own list read through a shipped PEP mapping (the firm's own PEP register, say).
+    void firmTabularList()
+    {
+        QVERIFY(upload(m_ownerA, u"executive.yaml"_s, sharedFile(u"/data/pep/us_congress_legislators/executive.yaml"_s)));
+        EXPECT(importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s}), 400); // which mapping?
+        EXPECT(importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s}, {{u"mapping"_s, u"nope"_s}}),
+               400);
+        const HttpResult r = importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s},
+                                        {{u"mapping"_s, u"pep_us_executive"_s}});
+        EXPECT(r, 201);
+        QCOMPARE(r.json().value(u"format"_s).toString(), u"tabular"_s);
+        QCOMPARE(r.json().value(u"mapping"_s).toString(), u"pep_us_executive"_s);
+        QCOMPARE(r.json().value(u"entity_count"_s).toInt(), 80);
+        const HttpResult hit = screen(u"Abraham Lincoln"_s, m_analystA, {u"firm:presidents"_s});
+        EXPECT(hit, 201);
+        QVERIFY2(!hit.json().value(u"matches"_s).toArray().isEmpty(), hit.body.constData());
+        const QJsonObject m = hit.json().value(u"matches"_s).toArray().first().toObject();
+        QCOMPARE(m.value(u"list"_s).toString(), u"firm:presidents"_s);
+        QCOMPARE(m.value(u"category"_s).toString(), u"pep"_s);
+        // Selecting the pep category selects the firm's PEP list too.
+        EXPECT(send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["pep"]})", m_ownerA), 200);
+        const HttpResult byCategory = screen(u"Abraham Lincoln"_s, m_analystA);
+        EXPECT(byCategory, 201);
+        QCOMPARE(byCategory.json().value(u"lists"_s).toArray(), QJsonArray{u"firm:presidents"_s});
+        EXPECT(send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanctions","pep","adverse_media"]})",
+                    m_ownerA),
+               200);
+        QCOMPARE(screen(u"Abraham Lincoln"_s, m_ownerB).json().value(u"status"_s).toString(), u"clear"_s);
+    }
+
     // Attack 2: an import re-screens only the monitored subjects its list is visible to and answers only
     // with the caller's own alerts.
     void monitoringStaysInsideTheFirm()

@@ -80,9 +80,12 @@ QJsonObject screeningJson(const screening::Screening &s)
 
 QJsonObject listJson(const screening::ListVersion &v)
 {
+    // A firm's tabular list is stored as "tabular:<mapping>": the format is tabular, the mapping beside it.
+    const bool mapped = v.format.startsWith(QStringLiteral("tabular:"));
     return {{QStringLiteral("id"), v.id},
             {QStringLiteral("source"), v.source},
-            {QStringLiteral("format"), v.format},
+            {QStringLiteral("format"), mapped ? QStringLiteral("tabular") : v.format},
+            {QStringLiteral("mapping"), mapped ? QJsonValue(v.format.mid(8)) : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("publication_date"),
              v.publicationDate.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(v.publicationDate)},
             {QStringLiteral("entity_count"), v.entityCount},
