@@ -530,8 +530,10 @@ void ListRefresher::ensureThread()
 
 Status ListRefresher::refreshLater(const Actor &actor, const QString &source)
 {
-    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
-        return fail(ErrorCode::Forbidden, QStringLiteral("Refreshing lists requires the admin role or a stronger one"));
+    // A refresh replaces an official list every firm screens against: the platform's to start (issue 8).
+    if (actor.kind != Actor::Kind::System && !(actor.isUser() && actor.platformAdmin && actor.atLeast(Role::Admin)))
+        return fail(ErrorCode::Forbidden,
+                    QStringLiteral("Refreshing the official lists requires a platform admin (they are shared by every firm)"));
     if (!m_table.find(source))
         return fail(ErrorCode::NotFound, QStringLiteral("List %1 has no download URL to refresh from").arg(source));
     ensureThread();

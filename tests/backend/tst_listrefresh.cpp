@@ -748,6 +748,11 @@ private slots:
         analyst.kind = Actor::Kind::User;
         analyst.role = Role::Analyst;
         QCOMPARE(env.refresher().refreshLater(analyst, u"un"_s).error().code, ErrorCode::Forbidden);
+        // Nor may a firm's owner: the official lists are the platform's (issue 8, attack 1).
+        Actor firmOwner = analyst;
+        firmOwner.role = Role::Owner;
+        firmOwner.firmId = u"0b9f3c1e-3f7a-4c2e-9d1a-5e6f7a8b9c0d"_s;
+        QCOMPARE(env.refresher().refreshLater(firmOwner, u"un"_s).error().code, ErrorCode::Forbidden);
         QCOMPARE(env.refresher().refreshLater(Actor::system(), u"no_such_source"_s).error().code, ErrorCode::NotFound);
         QVERIFY(!env.refresher().isRunning());
         QVERIFY(env.refresher().refreshLater(Actor::system(), u"un"_s));
