@@ -250,6 +250,12 @@ private slots:
         QCOMPARE(un.value(u"source"_s).toString(), u"un"_s);
         QCOMPARE(un.value(u"owner"_s).toString(), u"platform"_s);
         QVERIFY(un.value(u"owner_firm_id"_s).isNull());
+        // Freshness: the UN file is dated 2026-02-27, after the server's clock (2026-01-01): no age yet, and
+        // its scheduled refresh has never failed.
+        QCOMPARE(un.value(u"publication_age_days"_s).toInt(-1), 0);
+        QCOMPARE(un.value(u"refresh"_s).toObject().value(u"freshness"_s).toString(), u"current"_s);
+        QCOMPARE(un.value(u"refresh"_s).toObject().value(u"failing"_s).toBool(), false);
+        QCOMPARE(un.value(u"refresh"_s).toObject().value(u"publication_date"_s).toString(), u"2026-02-27"_s);
     }
 
     // The bug on the same path: a list imported under its own name (here by a platform admin, the way the
@@ -515,6 +521,18 @@ private slots:
         };
         const HttpResult newer = importWeek("2024-05-03", false);
         EXPECT(newer, 201);
+        // A 2024 list on a server whose clock says 2026: its age shows, and it is not current.
+        m_server->clock().set(QDateTime(QDate(2026, 1, 1), QTime(0, 0), Qt::UTC));
+        const HttpResult lists = get(u"/aml/lists?limit=100"_s, m_platform);
+        bool seen = false;
+        for (const auto &l : lists.json().value(u"data"_s).toArray()) {
+            if (l.toObject().value(u"source"_s).toString() != u"ofac_sdn"_s)
+                continue;
+            seen = true;
+            QCOMPARE(l.toObject().value(u"publication_age_days"_s).toInt(), int(QDate(2024, 5, 3).daysTo(QDate(2026, 1, 1))));
+            QCOMPARE(l.toObject().value(u"refresh"_s).toObject().value(u"freshness"_s).toString(), u"stale"_s);
+        }
+        QVERIFY2(seen, lists.body.constData());
         const QString serving = newer.json().value(u"id"_s).toString();
         const HttpResult older = importWeek("2024-04-26", false);
         EXPECT(older, 409);

@@ -519,8 +519,14 @@ Controller makeScreeningController(Backend *backend)
             for (const auto &x : *st)
                 refresh.insert(x.source, x);
         QJsonArray data;
+        const QDate today = backend->clock().now().date();
         for (qsizetype i = page->offset(); i < result->size() && i < page->offset() + page->limit; ++i) {
             QJsonObject o = listJson(result->at(i));
+            // How old the data itself is, by its publication date (every list, with a download URL or not).
+            const QDate published = QDate::fromString(result->at(i).publicationDate, Qt::ISODate);
+            o.insert(QStringLiteral("publication_age_days"),
+                     published.isValid() ? QJsonValue(std::max<qint64>(0, published.daysTo(today)))
+                                         : QJsonValue(QJsonValue::Null));
             const auto it = refresh.constFind(result->at(i).source);
             if (it != refresh.cend())
                 o.insert(QStringLiteral("refresh"), refreshJson(*it));
