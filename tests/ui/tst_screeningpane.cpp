@@ -15,6 +15,7 @@
 
 #include <QComboBox>
 #include <QJsonArray>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QLineEdit>
 #include <QMutex>
@@ -601,6 +602,11 @@ void TestScreeningPane::refreshNowDownloadsTheConfiguredSource()
     QCOMPARE(refreshed.at(2).at(1).toString(), u"failed"_s);
     QTRY_VERIFY_WITH_TIMEOUT(!listCell(*pane.listModel(), u"un"_s, ListTableModel::LastError).isEmpty(), kTimeoutMs);
     QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Version), u"1"_s);
+    // Failing, with its next retry; never "current" (issue 8, wrong answer 5).
+    QVERIFY2(listCell(*pane.listModel(), u"un"_s, ListTableModel::Stale).startsWith(u"failing, next retry "_s),
+             qPrintable(listCell(*pane.listModel(), u"un"_s, ListTableModel::Stale)));
+    QVERIFY2(child<QLabel>(pane, u"listsStatus"_s)->text().contains(u"Refresh failing: un (next retry "_s),
+             qPrintable(child<QLabel>(pane, u"listsStatus"_s)->text()));
     tb.backend().listRefresher().stop();
 }
 
