@@ -41,7 +41,7 @@ const char *kAdminUsage
       "       kyconnect admin create-user --firm-id ID --email EMAIL --owner-name NAME --role ROLE\n"
       "       kyconnect admin set-platform-admin --email EMAIL [--off]\n"
       "       kyconnect admin reset-mfa --email EMAIL\n"
-      "       kyconnect admin import-list FORMAT FILE... [--name SOURCE]\n"
+      "       kyconnect admin import-list FORMAT FILE... [--name SOURCE] [--force]\n"
       "       kyconnect admin refresh-lists [SOURCE...]\n"
       "       kyconnect admin openapi|postman\n"
       "  passwords are read from KYCONNECT_ADMIN_PASSWORD or, if unset, the first line of standard input\n"
@@ -169,7 +169,11 @@ int runImportList(const Options &o)
         }
         lastPercent = percent;
     };
-    auto v = (*backend)->screening().importList(Actor::system(), format, cmd.mid(3), source, progress);
+    // An older file than the serving version is refused unless --force (then audited as forced).
+    auto v = (*backend)->screening().importList(Actor::system(), format, cmd.mid(3), source, progress, {},
+                                                o.adminOptions.contains(QStringLiteral("force"))
+                                                    ? screening::ImportAge::AllowOlder
+                                                    : screening::ImportAge::RefuseOlder);
     err() << "\n";
     if (!v) {
         err() << "import failed: " << v.error().message;
@@ -355,7 +359,9 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
         p.addOption(QCommandLineOption(name, QStringLiteral("admin commands: %1").arg(name), QStringLiteral("value")));
     const QCommandLineOption operatorFlag(QStringLiteral("operator"), QStringLiteral("admin create-firm: the operator firm"));
     const QCommandLineOption offFlag(QStringLiteral("off"), QStringLiteral("admin set-platform-admin: revoke"));
-    p.addOptions({operatorFlag, offFlag});
+    const QCommandLineOption forceFlag(QStringLiteral("force"),
+                                       QStringLiteral("admin import-list: import a file older than the serving version"));
+    p.addOptions({operatorFlag, offFlag, forceFlag});
     p.addPositionalArgument(QStringLiteral("admin"), QStringLiteral("Operator commands: kyconnect admin verify-audit"),
                             QStringLiteral("[admin COMMAND]"));
 
@@ -391,6 +397,8 @@ std::optional<Options> parseCommandLine(const QStringList &arguments, const QPro
     }
     o.adminFlagOperator = p.isSet(operatorFlag);
     o.adminFlagOff = p.isSet(offFlag);
+    if (p.isSet(forceFlag))
+        o.adminOptions.insert(QStringLiteral("force"), QStringLiteral("1"));
     if (p.isSet(host))
         o.config.host = p.value(host);
     if (p.isSet(port)) {

@@ -106,6 +106,9 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
                                                      screening::RefreshSchedule{config.listRefreshHours, config.listMaxAgeHours},
                                                      QDir(config.dataDir).filePath(QStringLiteral("lists")));
     b->m_screening->startBatchWorker(); // batches left unfinished by an earlier run continue
+    b->m_accounts->setListNameCheck([screening = b->m_screening.get()](const QString &firmId, const QStringList &names) {
+        return screening->checkListNames(firmId, names, QStringLiteral("screening_lists"));
+    });
     return b;
 }
 

@@ -361,8 +361,14 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case LoadedAt: return v ? v->loadedAt : QString();
         case Checksum: return v ? v->sha256.left(kChecksumPrefix) : QString();
         case Age: return formatAge(age);
-        case Stale: return !s || !s->loaded ? QString() : s->stale ? tr("stale") : tr("current");
+        case Stale:
+            return !s || !s->loaded ? QString()
+                : s->failing        ? tr("failing, next retry %1").arg(s->nextAttemptAt.isEmpty() ? tr("not scheduled")
+                                                                                                   : s->nextAttemptAt)
+                : s->stale          ? tr("stale")
+                                    : tr("current");
         case LastError: return s ? s->lastError : QString();
+        case Owner: return v ? (v->owner.isEmpty() ? tr("platform") : tr("this firm")) : tr("platform");
         default: return {};
         }
     }
@@ -377,8 +383,9 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case LoadedAt: return v ? v->loadedAt : QString();
         case Checksum: return v ? v->sha256 : QString();
         case Age: return age;
-        case Stale: return s && s->stale;
+        case Stale: return s && (s->stale || s->failing); // not current
         case LastError: return s ? s->lastError : QString();
+        case Owner: return v ? v->owner : QString();
         default: return {};
         }
     }
@@ -419,6 +426,7 @@ QVariant ListTableModel::headerData(int section, Qt::Orientation orientation, in
     case Age: return tr("Age");
     case Stale: return tr("Freshness");
     case LastError: return tr("Last refresh error");
+    case Owner: return tr("Owner");
     default: return {};
     }
 }

@@ -68,7 +68,21 @@ class ListTableModel final : public QAbstractTableModel
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ListTableModel)
 public:
-    enum Column { Source, Format, Version, Published, Entities, Names, LoadedAt, Checksum, Age, Stale, LastError, ColumnCount };
+    enum Column {
+        Source,
+        Format,
+        Version,
+        Published,
+        Entities,
+        Names,
+        LoadedAt,
+        Checksum,
+        Age,
+        Stale,
+        LastError,
+        Owner, // platform (an official list) or this firm (its own list)
+        ColumnCount
+    };
     static constexpr int kChecksumPrefix = 12;
 
     explicit ListTableModel(QObject *parent = nullptr);

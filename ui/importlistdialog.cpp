@@ -11,6 +11,9 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
 #include <QListWidget>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -29,15 +32,17 @@ QStringList entryData(const QString &format, const QString &source = {})
 
 std::optional<ImportRequest> DialogImportChooser::choose(QWidget *parent)
 {
-    ImportListDialog dialog(parent);
+    ImportListDialog dialog(parent, m_scope);
     if (dialog.exec() != QDialog::Accepted)
         return std::nullopt;
     return dialog.request();
 }
 
-ImportListDialog::ImportListDialog(QWidget *parent)
+ImportListDialog::ImportListDialog(QWidget *parent, ImportScope scope)
     : QDialog(parent)
     , m_format(new QComboBox(this))
+    , m_target(new QComboBox(this))
+    , m_name(new QLineEdit(QStringLiteral("watchlist"), this))
     , m_hint(new QLabel(this))
     , m_files(new QListWidget(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
@@ -62,6 +67,18 @@ ImportListDialog::ImportListDialog(QWidget *parent)
         m_format->addItem(tr("%1: %2 — %3").arg(kind, t.title, t.id), entryData(QStringLiteral("tabular"), t.id));
     }
     m_hint->setWordWrap(true);
+    // A firm's own list (its watchlist, its blocklist) is seen only by the firm; official lists are shared by
+    // every firm and only a platform admin replaces them.
+    m_target->addItem(tr("This firm's own list (only this firm sees it)"), false);
+    if (scope == ImportScope::OfficialAllowed)
+        m_target->addItem(tr("Official list for every firm (platform admin)"), true);
+    m_target->setObjectName(QStringLiteral("importTarget"));
+    m_name->setObjectName(QStringLiteral("firmListName"));
+    m_name->setValidator(
+        new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[a-z0-9_]{1,48}")), m_name));
+    m_name->setPlaceholderText(tr("e.g. watchlist"));
+    connect(m_target, &QComboBox::currentIndexChanged, this, &ImportListDialog::updateState);
+    connect(m_name, &QLineEdit::textChanged, this, &ImportListDialog::updateState);
 
     auto *add = new QPushButton(tr("Add files…"), this);
     auto *remove = new QPushButton(tr("Remove"), this);
@@ -80,6 +97,8 @@ ImportListDialog::ImportListDialog(QWidget *parent)
     files->addWidget(m_files, 1);
     files->addLayout(fileButtons);
     auto *form = new QFormLayout;
+    form->addRow(tr("Import as:"), m_target);
+    form->addRow(tr("List name: firm:"), m_name);
     form->addRow(tr("Format or mapping:"), m_format);
     form->addRow(QString(), m_hint);
     form->addRow(tr("Files:"), files);
@@ -96,9 +115,25 @@ ImportRequest ImportListDialog::request() const
     ImportRequest r;
     r.format = entry.value(0);
     r.source = entry.value(1);
+    if (!m_target->currentData().toBool()) {
+        // The firm's own list: named firm:<name>; a tabular one keeps its mapping in the format.
+        if (r.format == QStringLiteral("tabular"))
+            r.format = QStringLiteral("tabular:") + r.source;
+        r.source = QStringLiteral("firm:") + m_name->text();
+    }
     for (int i = 0; i < m_files->count(); ++i)
         r.files << m_files->item(i)->text();
     return r;
+}
+
+void ImportListDialog::setTarget(bool official, const QString &firmListName)
+{
+    const int i = m_target->findData(official);
+    if (i >= 0)
+        m_target->setCurrentIndex(i);
+    if (!firmListName.isEmpty())
+        m_name->setText(firmListName);
+    updateState();
 }
 
 bool ImportListDialog::selectFormat(const QString &format, const QString &source)
@@ -152,7 +187,10 @@ void ImportListDialog::updateState()
     } else {
         m_hint->clear();
     }
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(m_files->count() > 0 && !entry.value(0).isEmpty());
+    const bool firmList = !m_target->currentData().toBool();
+    m_name->setEnabled(firmList);
+    m_buttons->button(QDialogButtonBox::Ok)
+        ->setEnabled(m_files->count() > 0 && !entry.value(0).isEmpty() && (!firmList || m_name->hasAcceptableInput()));
 }
 
 } // namespace kyc::ui

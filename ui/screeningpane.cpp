@@ -104,7 +104,9 @@ ScreeningPane::ScreeningPane(Backend &backend, Actor actor, QWidget *parent)
     : QWidget(parent)
     , m_backend(backend)
     , m_actor(std::move(actor))
-    , m_chooser(std::make_unique<DialogImportChooser>())
+    , m_chooser(std::make_unique<DialogImportChooser>(m_actor.kind == Actor::Kind::System || m_actor.platformAdmin
+                                                          ? ImportScope::OfficialAllowed
+                                                          : ImportScope::FirmListsOnly))
     , m_matchModel(new MatchTableModel(this))
     , m_listModel(new ListTableModel(this))
     , m_alertModel(new AlertTableModel(this))
@@ -487,14 +489,19 @@ void ScreeningPane::reloadLists()
             qint64 entities = 0;
             for (const auto &v : *loaded.versions)
                 entities += v.entityCount;
-            QStringList stale;
+            QStringList stale, failing;
             for (const auto &s : statuses) {
                 if (s.stale)
                     stale << s.source;
+                if (s.loaded && s.failing)
+                    failing << tr("%1 (next retry %2)")
+                                   .arg(s.source, s.nextAttemptAt.isEmpty() ? tr("not scheduled") : s.nextAttemptAt);
             }
             QString text = tr("%n list(s) loaded, %1 entities.", nullptr, int(loaded.versions->size())).arg(entities);
             if (!stale.isEmpty())
                 text += u' ' + tr("Stale: %1.").arg(stale.join(QStringLiteral(", ")));
+            if (!failing.isEmpty()) // a failing refresh is never shown as current
+                text += u' ' + tr("Refresh failing: %1.").arg(failing.join(QStringLiteral(", ")));
             if (!loaded.status)
                 text += u' ' + tr("Refresh status unavailable: %1").arg(describe(loaded.status.error()));
             m_listsStatus->setText(text);

@@ -318,6 +318,11 @@ Result<FirmSettings> AccountService::updateSettings(const Actor &actor, const QJ
     auto next = f->settings.patched(patch);
     if (!next)
         return fail(next.error());
+    if (m_listNameCheck && patch.contains(QStringLiteral("screening_lists"))) {
+        // A typo ("sanction") would leave every screening covering no list: refused, not stored.
+        if (const auto errors = m_listNameCheck(actor.firmId, next->screeningLists); !errors.isEmpty())
+            return fail(Error::validation(errors));
+    }
     QSqlQuery u(m_ctx.db.connection());
     u.prepare(QStringLiteral("UPDATE firms SET settings = ?, updated_at = ? WHERE id = ?"));
     u.addBindValue(text(next->toJson()));

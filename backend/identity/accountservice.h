@@ -3,6 +3,8 @@
 #include "backend/core/paging.h"
 #include "backend/identity/authservice.h"
 
+#include <functional>
+
 namespace kyc::identity {
 
 struct RegisterFirmInput {
@@ -59,6 +61,11 @@ public:
                                                   const QString &ip);
 
     [[nodiscard]] Status setPlatformAdmin(const QString &email, bool on);
+
+    // Checks the names of a screening_lists setting against the lists screening knows for the firm (set by
+    // the Backend: identity knows no list); unknown names are field errors.
+    using ListNameCheck = std::function<QList<FieldError>(const QString &firmId, const QStringList &names)>;
+    void setListNameCheck(ListNameCheck check) { m_listNameCheck = std::move(check); }
     [[nodiscard]] Status resetMfa(const QString &email);
 
     static constexpr qint64 kInvitationSeconds = 72 * 3600;
@@ -68,6 +75,7 @@ private:
 
     IdentityContext &m_ctx;
     AuthService &m_auth;
+    ListNameCheck m_listNameCheck;
 };
 
 } // namespace kyc::identity

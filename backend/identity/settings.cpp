@@ -76,7 +76,7 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
     }
     if (patch.contains(QStringLiteral("screening_lists"))) {
         const QJsonValue v = patch.value(QStringLiteral("screening_lists"));
-        static const QRegularExpression name(QStringLiteral("^[a-z0-9_]{1,64}$"));
+        static const QRegularExpression name(QStringLiteral("^(firm:)?[a-z0-9_]{1,64}$")); // firm: a firm's own list
         QStringList lists;
         bool ok = v.isArray() && !v.toArray().isEmpty() && v.toArray().size() <= 50;
         for (const auto &e : v.toArray()) {
@@ -86,7 +86,8 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
         }
         if (!ok)
             err(QStringLiteral("screening_lists"),
-                QStringLiteral("screening_lists must be a non-empty array of list names (lower case letters, digits, _)"));
+                QStringLiteral("screening_lists must be a non-empty array of list names (lower case letters, digits, _; "
+                               "a firm's own list: firm:<name>)"));
         else
             s.screeningLists = lists;
     }

@@ -46,6 +46,7 @@ struct Entity {
     QStringList topics; // FollowTheMoney-style: "sanction", "role.pep", "crime", "debarment", "wanted", …
     QString remarks;
     QString listedOn; // ISO date if known
+    QString owner; // the firm that owns a firm-private list's entity; empty for the platform's lists (not hashed)
 
     [[nodiscard]] QString primaryName() const { return names.isEmpty() ? QString() : names.first().full; }
 };

@@ -36,6 +36,7 @@ struct ListRefresher::Serving {
     QString versionId;
     QString sha256;
     QString loadedAt;
+    QString publicationDate;
 };
 
 namespace {
@@ -165,13 +166,15 @@ Result<std::optional<ListRefresher::State>> ListRefresher::loadState(const QStri
 Result<std::optional<ListRefresher::Serving>> ListRefresher::serving(const QString &source) const
 {
     QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT id, sha256, loaded_at FROM list_versions WHERE source = ? AND active = 1"));
+    q.prepare(QStringLiteral("SELECT id, sha256, loaded_at, publication_date FROM list_versions "
+                             "WHERE source = ? AND owner_firm_id = '' AND active = 1"));
     q.addBindValue(source);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
     if (!q.next())
         return std::optional<Serving>();
-    return std::optional<Serving>(Serving{q.value(0).toString(), q.value(1).toString(), q.value(2).toString()});
+    return std::optional<Serving>(
+        Serving{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString()});
 }
 
 Result<RefreshResult> ListRefresher::refreshNow(const QString &source)
@@ -463,11 +466,19 @@ Result<QList<ListRefreshStatus>> ListRefresher::status() const
         if (s.loaded) {
             s.versionId = (*sv)->versionId;
             s.loadedAt = (*sv)->loadedAt;
+            s.publicationDate = (*sv)->publicationDate;
+            // The data is as current as its publication date (a file cannot be newer than its import), or
+            // as the last successful check that it is still what the source publishes.
             QDateTime current = parseIso(s.loadedAt);
+            const QDate published = QDate::fromString(s.publicationDate, Qt::ISODate);
+            if (published.isValid() && current.isValid() && QDateTime(published, QTime(0, 0), Qt::UTC) < current)
+                current = QDateTime(published, QTime(0, 0), Qt::UTC);
             if (const QDateTime ok = parseIso(s.lastSuccessAt); ok.isValid() && (!current.isValid() || ok > current))
                 current = ok;
             s.ageSeconds = current.isValid() ? std::max<qint64>(0, current.secsTo(now)) : 0;
             s.stale = m_schedule.maxAgeHours > 0 && s.ageSeconds > qint64(m_schedule.maxAgeHours) * 3600;
+            s.failing = s.consecutiveFailures > 0;
+            s.freshness = s.failing ? QStringLiteral("failing") : s.stale ? QStringLiteral("stale") : QStringLiteral("current");
         }
         out << s;
     }
@@ -479,19 +490,28 @@ Result<QString> ListRefresher::freshness() const
     auto all = status();
     if (!all)
         return fail(ErrorCode::Unavailable, QStringLiteral("the list refresh state is unreadable"));
-    QStringList ages, stale;
+    QStringList ages, stale, failing;
     for (const auto &s : *all) {
         if (!s.loaded)
             continue;
         const QString age = QStringLiteral("%1 %2 h old").arg(s.source).arg(s.ageSeconds / 3600);
-        ages << age;
+        // A failing refresh is said so, with its next attempt: the list is not known to be current.
+        ages << (s.failing ? QStringLiteral("%1, refresh failing (%2), next retry %3")
+                                 .arg(age, s.lastError, s.nextAttemptAt.isEmpty() ? QStringLiteral("not scheduled")
+                                                                                  : s.nextAttemptAt)
+                           : age);
+        if (s.failing && !s.stale)
+            failing << ages.last();
         if (s.stale)
             stale << (s.lastError.isEmpty() ? age : QStringLiteral("%1 (last refresh: %2)").arg(age, s.lastError));
     }
     if (!stale.isEmpty())
         return fail(
             ErrorCode::Unavailable,
-            QStringLiteral("lists older than %1 h: %2").arg(m_schedule.maxAgeHours).arg(stale.join(QStringLiteral(", "))));
+            QStringLiteral("lists older than %1 h: %2%3")
+                .arg(m_schedule.maxAgeHours)
+                .arg(stale.join(QStringLiteral(", ")),
+                     failing.isEmpty() ? QString() : QStringLiteral("; ") + failing.join(QStringLiteral("; "))));
     if (ages.isEmpty())
         return QStringLiteral("no list with a download URL is loaded");
     return ages.join(QStringLiteral(", "));
@@ -510,8 +530,10 @@ void ListRefresher::ensureThread()
 
 Status ListRefresher::refreshLater(const Actor &actor, const QString &source)
 {
-    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
-        return fail(ErrorCode::Forbidden, QStringLiteral("Refreshing lists requires the admin role or a stronger one"));
+    // A refresh replaces an official list every firm screens against: the platform's to start (issue 8).
+    if (actor.kind != Actor::Kind::System && !(actor.isUser() && actor.platformAdmin && actor.atLeast(Role::Admin)))
+        return fail(ErrorCode::Forbidden,
+                    QStringLiteral("Refreshing the official lists requires a platform admin (they are shared by every firm)"));
     if (!m_table.find(source))
         return fail(ErrorCode::NotFound, QStringLiteral("List %1 has no download URL to refresh from").arg(source));
     ensureThread();

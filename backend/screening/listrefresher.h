@@ -42,16 +42,23 @@ struct ListRefreshStatus {
     bool loaded = false;
     QString versionId; // the serving version
     QString loadedAt;
+    QString publicationDate; // of the serving version, when its file says (or the import gave) one
     QString lastCheckedAt;
     QString lastSuccessAt;
     QString lastChangedAt;
     QString lastError;
     QString nextAttemptAt;
     int consecutiveFailures = 0;
-    // Since the serving version was loaded or last confirmed current (a 304 or the same checksum), whichever
-    // is later; -1 when nothing is loaded.
+    // Since the serving version's data was last known current: its last successful check (a 304 or the same
+    // checksum) or else its publication date (or its import when the file has no date); -1 when nothing is loaded.
     qint64 ageSeconds = -1;
-    bool stale = false; // loaded and older than the maximum age
+    // Loaded and older than the maximum age. The age counts from when the data was last known to be what the
+    // official source publishes: its last successful check, else its publication date (never later than its
+    // import), else its import. Importing an old file today does not make it current.
+    bool stale = false;
+    bool failing = false; // the last refresh failed (lastError, retried at nextAttemptAt)
+    // "current", "stale" or "failing" (a failing refresh is never reported current); empty when not loaded.
+    QString freshness;
 };
 
 struct RefreshSchedule {

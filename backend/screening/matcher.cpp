@@ -261,6 +261,7 @@ struct Matcher::Impl {
     Normalizer normalizer;
     NameIndex index;
     std::vector<std::pair<int, int>> entityNames; // entity -> [first name id, end)
+    bool anyOwned = false; // some entity belongs to a firm-private list: every query filters by owner
     // Workspaces are the only mutable state: taken and returned under a mutex, one per concurrent query.
     mutable QMutex workspaceMutex;
     mutable std::vector<std::unique_ptr<Workspace>> workspaces;
@@ -295,6 +296,7 @@ struct Matcher::Impl {
         , index(entities, normalizer)
     {
         entityNames.assign(std::size_t(entities.size()), {0, 0});
+        anyOwned = std::any_of(entities.cbegin(), entities.cend(), [](const Entity &e) { return !e.owner.isEmpty(); });
         for (int id = 0; id < int(index.nameCount()); ++id) {
             auto &range = entityNames[std::size_t(index.name(id).entity)];
             if (range.first == range.second)
@@ -715,10 +717,11 @@ QList<Match> Matcher::screen(const Query &q, int maxResults) const
             }
         }
     }
-    const bool restricted = !q.sources.isEmpty() || q.entityIds;
+    const bool restricted = !q.sources.isEmpty() || q.entityIds || d->anyOwned;
     auto allowed = [&](int nameId) {
         const Entity &e = d->entities.at(index.name(nameId).entity);
-        return (q.sources.isEmpty() || q.sources.contains(e.source)) && (!q.entityIds || q.entityIds->contains(e.id));
+        return (e.owner.isEmpty() || e.owner == q.firmId) && (q.sources.isEmpty() || q.sources.contains(e.source))
+            && (!q.entityIds || q.entityIds->contains(e.id));
     };
     std::vector<std::pair<float, int>> ranked;
     ranked.reserve(touched.size());

@@ -25,6 +25,8 @@ struct Query {
     // and, when set, only these entity ids (monitoring screens a list's delta this way).
     QStringList sources;
     const QSet<QString> *entityIds = nullptr;
+    // The firm asking: entities of another firm's private list (Entity::owner) are never candidates.
+    QString firmId;
 };
 
 // One aligned piece of the query and the listed name.

@@ -87,6 +87,17 @@ QString statusFor(const QList<StoredMatch> &matches)
 
 } // namespace
 
+bool isFirmListName(const QString &source)
+{
+    return source.startsWith(QStringLiteral("firm:"));
+}
+
+bool isValidFirmListName(const QString &source)
+{
+    static const QRegularExpression re(QStringLiteral("^firm:[a-z0-9_]{1,48}$"));
+    return re.match(source).hasMatch();
+}
+
 QString subjectKey(const ScreenInput &in)
 {
     return in.name.simplified().toLower() + u'|' + entityTypeName(in.type) + u'|' + in.birthDate;
@@ -116,16 +127,56 @@ Result<std::shared_ptr<const Matcher>> ScreeningService::buildMatcher()
     QList<Entity> entities;
     QSqlQuery q(m_db.connection());
     q.setForwardOnly(true);
-    if (!q.exec(
-            QStringLiteral("SELECT e.data FROM list_entities e JOIN list_versions v ON v.id = e.version_id WHERE v.active = 1")))
+    if (!q.exec(QStringLiteral("SELECT e.data, v.source, v.owner_firm_id FROM list_entities e "
+                               "JOIN list_versions v ON v.id = e.version_id WHERE v.active = 1")))
         return fail(Error::internal(QStringLiteral("cannot read list entities")));
-    while (q.next())
-        entities.append(entityFromJson(QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object()));
+    while (q.next()) {
+        Entity e = entityFromJson(QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object());
+        // The list an entity belongs to is the version's source (a list imported under its own name keeps the
+        // importer's default in older rows), and its owner decides which firms may ever see it.
+        e.source = q.value(1).toString();
+        e.owner = q.value(2).toString();
+        entities.append(std::move(e));
+    }
     return std::make_shared<const Matcher>(std::move(entities));
+}
+
+Result<qint64> ScreeningService::listMarker()
+{
+    // Versions are only ever added (an import deactivates the one it replaces in the same transaction), so
+    // their number changes with every committed import, whichever process wrote it.
+    QSqlQuery &q = m_db.prepare(QStringLiteral("SELECT COUNT(*) FROM list_versions"));
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    const qint64 n = q.next() ? q.value(0).toLongLong() : 0;
+    q.finish();
+    return n;
+}
+
+Status ScreeningService::reloadIfChanged()
+{
+    auto marker = listMarker();
+    if (!marker)
+        return fail(marker.error());
+    {
+        QMutexLocker lock(&m_mutex);
+        if (*marker == m_marker)
+            return {};
+    }
+    QMutexLocker importLock(&m_importMutex);
+    {
+        QMutexLocker lock(&m_mutex);
+        if (*marker == m_marker)
+            return {}; // another thread reloaded meanwhile
+    }
+    return rebuild();
 }
 
 Status ScreeningService::rebuild()
 {
+    auto marker = listMarker();
+    if (!marker)
+        return fail(marker.error());
     auto built = buildMatcher();
     if (!built)
         return fail(built.error());
@@ -135,6 +186,7 @@ Status ScreeningService::rebuild()
     QMutexLocker lock(&m_mutex);
     m_matcher = std::move(*built); // screenings in flight keep the index they started with
     m_versions = std::move(*versions);
+    m_marker = *marker;
     return {};
 }
 
@@ -158,7 +210,7 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, ListFormat 
 
 Result<ListVersion> ScreeningService::importList(const Actor &actor, const QString &format, const QStringList &files,
                                                  const QString &source, const std::function<void(qint64, qint64)> &progress,
-                                                 const QString &publicationDate)
+                                                 const QString &publicationDate, ImportAge age)
 {
     if (!publicationDate.isEmpty() && !QDate::fromString(publicationDate, Qt::ISODate).isValid())
         return fail(Error::validation(QStringLiteral("publication_date"),
@@ -166,15 +218,23 @@ Result<ListVersion> ScreeningService::importList(const Actor &actor, const QStri
     if (const auto f = parseFormat(format))
         return storeVersion(
             actor, formatName(*f), source.isEmpty() ? defaultSource(*f) : source, files,
-            [&] { return screening::importList(*f, files, progress); }, publicationDate);
-    if (format != QStringLiteral("tabular"))
+            [&] { return screening::importList(*f, files, progress); }, publicationDate, age);
+    if (format != QStringLiteral("tabular") && !format.startsWith(QStringLiteral("tabular:")))
         return fail(
             Error::validation(QStringLiteral("format"), QStringLiteral("format %1 is not a known list format").arg(format)));
-    if (!tabularSource(source))
+    // A firm-private list read through a shipped mapping names it after the prefix: "firm:<name>" keeps the
+    // mapping given as "tabular:<mapping>" in the format.
+    QString mapping = source;
+    QString storedFormat = format;
+    if (format.startsWith(QStringLiteral("tabular:")))
+        mapping = format.mid(8);
+    if (!tabularSource(mapping))
         return fail(Error::validation(QStringLiteral("source"),
-                                      QStringLiteral("source %1 is not a shipped PEP or adverse-media mapping").arg(source)));
+                                      QStringLiteral("source %1 is not a shipped PEP or adverse-media mapping").arg(mapping)));
+    if (mapping != source)
+        storedFormat = QStringLiteral("tabular:") + mapping;
     return storeVersion(
-        actor, format, source, files, [&] { return importTabular(source, files, progress); }, publicationDate);
+        actor, storedFormat, source, files, [&] { return importTabular(mapping, files, progress); }, publicationDate, age);
 }
 
 QString ScreeningService::filesSha256(const QStringList &files)
@@ -193,10 +253,29 @@ QString ScreeningService::filesSha256(const QStringList &files)
 
 Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QString &format, const QString &source,
                                                    const QStringList &files, const std::function<Result<ImportResult>()> &parse,
-                                                   const QString &publicationDate)
+                                                   const QString &publicationDate, ImportAge age)
 {
-    if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
-        return fail(ErrorCode::Forbidden, QStringLiteral("Importing lists requires the admin role or a stronger one"));
+    // Who may write which list, before a byte of the file is read. Official lists are platform data, shared
+    // by every firm: only the system (admin CLI, scheduled refresher) or a platform admin writes them. A firm
+    // admin writes the firm's own private lists ("firm:…"), which no other firm ever sees.
+    const bool firmList = isFirmListName(source);
+    if (firmList) {
+        if (!isValidFirmListName(source))
+            return fail(Error::validation(QStringLiteral("source"),
+                                          QStringLiteral("a firm list is named firm:<name> (lower-case letters, digits, "
+                                                         "'_', at most 48)")));
+        if (actor.firmId.isEmpty())
+            return fail(Error::validation(QStringLiteral("source"), QStringLiteral("a firm list needs the firm it belongs to")));
+        if (actor.kind != Actor::Kind::System && !actor.atLeast(Role::Admin))
+            return fail(ErrorCode::Forbidden,
+                        QStringLiteral("Importing the firm's lists requires the admin role or a stronger one"));
+    } else if (actor.kind != Actor::Kind::System && !(actor.isUser() && actor.platformAdmin)) {
+        return fail(ErrorCode::Forbidden,
+                    QStringLiteral("%1 is an official list shared by every firm: only a platform admin imports it. Import "
+                                   "your own list under a firm: name (e.g. firm:watchlist)")
+                        .arg(source));
+    }
+    const QString owner = firmList ? actor.firmId : QStringLiteral(""); // '' binds as a value (the column is NOT NULL)
     QMutexLocker importLock(&m_importMutex);
     auto imported = parse();
     if (!imported)
@@ -208,6 +287,7 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     ListVersion v;
     v.id = newId();
     v.source = source;
+    v.owner = owner;
     v.format = format;
     v.publicationDate = publicationDate.isEmpty() ? imported->publicationDate : publicationDate;
     v.sha256 = filesSha256(files);
@@ -220,32 +300,57 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     v.loadedAt = isoUtc(m_clock.now());
     v.active = true;
 
-    // The delta against the version it replaces.
+    // The delta against the version it replaces (the same list of the same owner).
     QHash<QString, QString> previous;
-    QString previousId;
+    QString previousId, previousDate;
     {
+        QSqlQuery pv(m_db.connection());
+        pv.prepare(QStringLiteral(
+            "SELECT id, publication_date FROM list_versions WHERE source = ? AND owner_firm_id = ? AND active = 1"));
+        bindAll(pv, {v.source, v.owner});
+        if (auto s = storage::exec(pv); !s)
+            return fail(s.error());
+        if (pv.next()) {
+            previousId = pv.value(0).toString();
+            previousDate = pv.value(1).toString();
+        }
+        pv.finish();
+        // Going back in time: a file older than the serving version replaces it only when asked to, and the
+        // audit event says so.
+        if (!previousDate.isEmpty() && !v.publicationDate.isEmpty() && v.publicationDate < previousDate) {
+            if (age != ImportAge::AllowOlder)
+                return fail(ErrorCode::Conflict,
+                            QStringLiteral("This %1 file is dated %2, older than the serving version (%3); nothing was "
+                                           "imported. Import it with force to go back to it on purpose")
+                                .arg(v.source, v.publicationDate, previousDate));
+            v.forced = true;
+        }
         QSqlQuery q(m_db.connection());
-        q.prepare(QStringLiteral(
-            "SELECT e.entity_id, e.content_hash, v.id FROM list_entities e JOIN list_versions v ON v.id = e.version_id "
-            "WHERE v.source = ? AND v.active = 1"));
-        q.addBindValue(v.source);
+        q.prepare(QStringLiteral("SELECT entity_id, content_hash FROM list_entities WHERE version_id = ?"));
+        q.addBindValue(previousId);
         if (auto s = storage::exec(q); !s)
             return fail(s.error());
-        while (q.next()) {
+        while (q.next())
             previous.insert(q.value(0).toString(), q.value(1).toString());
-            previousId = q.value(2).toString();
-        }
         QSqlQuery n(m_db.connection());
-        n.prepare(QStringLiteral("SELECT COUNT(*) FROM list_versions WHERE source = ?"));
-        n.addBindValue(v.source);
+        n.prepare(QStringLiteral("SELECT COUNT(*) FROM list_versions WHERE source = ? AND owner_firm_id = ?"));
+        bindAll(n, {v.source, v.owner});
         if (auto s = storage::exec(n); !s || !n.next())
             return fail(Error::internal(QStringLiteral("cannot count list versions")));
         v.version = n.value(0).toLongLong() + 1;
     }
     QHash<QString, QString> hashes;
     for (auto &e : imported->entities) {
-        if (e.source.isEmpty())
+        // Every entity belongs to the list it is imported as (an FtM file under "--name un_latin_only" says
+        // "opensanctions" itself), its id qualified by that list so two lists never share an entity id.
+        if (e.source != v.source) {
+            if (!e.source.isEmpty() && e.id.startsWith(e.source + u':'))
+                e.id = v.source + e.id.mid(e.source.size());
+            else if (!e.id.startsWith(v.source + u':'))
+                e.id = v.source + u':' + e.id;
             e.source = v.source;
+        }
+        e.owner = v.owner;
         hashes.insert(e.id, contentHash(e));
     }
     QHash<QString, QString> changes; // entity id -> added / changed
@@ -266,19 +371,19 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     if (auto s = tx.begin(); !s)
         return fail(s.error());
     QSqlQuery off(m_db.connection());
-    off.prepare(QStringLiteral("UPDATE list_versions SET active = 0 WHERE source = ? AND active = 1"));
-    off.addBindValue(v.source);
+    off.prepare(QStringLiteral("UPDATE list_versions SET active = 0 WHERE source = ? AND owner_firm_id = ? AND active = 1"));
+    bindAll(off, {v.source, v.owner});
     if (auto s = storage::exec(off); !s)
         return fail(s.error());
     QSqlQuery ins(m_db.connection());
     ins.prepare(
         QStringLiteral("INSERT INTO list_versions (id, source, format, publication_date, sha256, entity_count, name_count, "
-                       "problem_count, problems, added, changed, removed, loaded_at, active) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
+                       "problem_count, problems, added, changed, removed, loaded_at, active, owner_firm_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"));
     bindAll(ins,
             {v.id, v.source, v.format, nullable(v.publicationDate), v.sha256, v.entityCount, v.nameCount, v.problemCount,
              QString::fromUtf8(QJsonDocument(v.problems).toJson(QJsonDocument::Compact)), v.added, v.changed, v.removed,
-             v.loadedAt});
+             v.loadedAt, v.owner});
     if (auto s = storage::exec(ins); !s)
         return fail(s.error());
     QSqlQuery ent(m_db.connection());
@@ -303,27 +408,40 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     auto alerts = monitorDelta(ListContext{*built, *versions}, v, changes);
     if (!alerts)
         return fail(alerts.error());
-    v.alerts = *alerts;
-    auto event = m_audit.append({QString(), actor.actorType(), actor.actorId(), QStringLiteral("list.imported"),
-                                 QStringLiteral("list_version"), v.id, actor.ip,
-                                 QJsonObject{{QStringLiteral("source"), v.source},
-                                             {QStringLiteral("format"), v.format},
-                                             {QStringLiteral("version"), v.version},
-                                             {QStringLiteral("sha256"), v.sha256},
-                                             {QStringLiteral("entities"), v.entityCount},
-                                             {QStringLiteral("problems"), v.problemCount},
-                                             {QStringLiteral("added"), v.added},
-                                             {QStringLiteral("changed"), v.changed},
-                                             {QStringLiteral("removed"), v.removed},
-                                             {QStringLiteral("monitoring_alerts"), v.alerts},
-                                             {QStringLiteral("replaces"), previousId}}});
+    qint64 allAlerts = 0;
+    for (const qint64 n : std::as_const(*alerts))
+        allAlerts += n;
+    // The answer carries the caller's own firm only: another firm's alerts are none of its business. The
+    // operator's own tools (CLI, refresher: the system without a firm) see the total.
+    v.alerts = actor.kind == Actor::Kind::System && actor.firmId.isEmpty() ? allAlerts : alerts->value(actor.firmId);
+    QJsonObject details{{QStringLiteral("source"), v.source},
+                        {QStringLiteral("format"), v.format},
+                        {QStringLiteral("version"), v.version},
+                        {QStringLiteral("sha256"), v.sha256},
+                        {QStringLiteral("entities"), v.entityCount},
+                        {QStringLiteral("problems"), v.problemCount},
+                        {QStringLiteral("added"), v.added},
+                        {QStringLiteral("changed"), v.changed},
+                        {QStringLiteral("removed"), v.removed},
+                        {QStringLiteral("monitoring_alerts"), allAlerts},
+                        {QStringLiteral("replaces"), previousId},
+                        {QStringLiteral("publication_date"), v.publicationDate}};
+    if (v.forced) {
+        details.insert(QStringLiteral("forced_older"), true);
+        details.insert(QStringLiteral("replaces_publication_date"), previousDate);
+    }
+    // An official list is recorded in the platform's chain, a firm's list in that firm's.
+    auto event = m_audit.append({v.owner, actor.actorType(), actor.actorId(), QStringLiteral("list.imported"),
+                                 QStringLiteral("list_version"), v.id, actor.ip, details});
     if (!event)
         return fail(event.error());
     if (auto s = tx.commit(); !s)
         return fail(s.error());
+    auto marker = listMarker();
     QMutexLocker lock(&m_mutex);
     m_matcher = std::move(*built);
     m_versions = std::move(*versions);
+    m_marker = marker ? *marker : -1;
     return v;
 }
 
@@ -333,8 +451,9 @@ Result<QList<ListVersion>> ScreeningService::activeVersions()
     if (!q.exec(QStringLiteral(
             "SELECT id, source, format, publication_date, sha256, entity_count, name_count, problem_count, problems, "
             "added, changed, removed, loaded_at, active, "
-            "(SELECT COUNT(*) FROM list_versions p WHERE p.source = v.source AND p.rowid <= v.rowid) "
-            "FROM list_versions v WHERE active = 1 ORDER BY source")))
+            "(SELECT COUNT(*) FROM list_versions p WHERE p.source = v.source AND p.owner_firm_id = v.owner_firm_id "
+            "AND p.rowid <= v.rowid), owner_firm_id "
+            "FROM list_versions v WHERE active = 1 ORDER BY source, owner_firm_id")))
         return fail(Error::internal(QStringLiteral("cannot read list versions")));
     QList<ListVersion> out;
     while (q.next()) {
@@ -354,6 +473,7 @@ Result<QList<ListVersion>> ScreeningService::activeVersions()
         v.loadedAt = q.value(12).toString();
         v.active = q.value(13).toBool();
         v.version = q.value(14).toLongLong();
+        v.owner = q.value(15).toString();
         out << v;
     }
     return out;
@@ -363,7 +483,61 @@ Result<QList<ListVersion>> ScreeningService::lists(const Actor &actor)
 {
     if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kReadScope); !s)
         return fail(s.error());
-    return activeVersions();
+    if (auto s = reloadIfChanged(); !s)
+        return fail(s.error());
+    return visibleTo(serving().versions, actor.firmId);
+}
+
+QList<ListVersion> ScreeningService::visibleTo(const QList<ListVersion> &versions, const QString &firmId)
+{
+    QList<ListVersion> out;
+    for (const auto &v : versions) {
+        if (v.owner.isEmpty() || v.owner == firmId)
+            out << v;
+    }
+    return out;
+}
+
+Status ScreeningService::requireCoverage(const QList<ListVersion> &visible, const QStringList &lists,
+                                         const QStringList &settingLists)
+{
+    for (const auto &v : visible) {
+        if (lists.isEmpty() || lists.contains(v.source))
+            return {};
+    }
+    if (visible.isEmpty())
+        return fail(ErrorCode::BusinessRule,
+                    QStringLiteral("No screening list is loaded yet, so nothing can be screened; import a list first"));
+    return fail(ErrorCode::BusinessRule,
+                QStringLiteral("None of the lists this screening would use is loaded (the firm's screening_lists: %1); "
+                               "nothing was screened")
+                    .arg(settingLists.isEmpty() ? QStringLiteral("all") : settingLists.join(QStringLiteral(", "))));
+}
+
+QList<FieldError> ScreeningService::checkListNames(const QString &firmId, const QStringList &names, const QString &field)
+{
+    QSet<QString> known = {QStringLiteral("sanctions"), QStringLiteral("pep"), QStringLiteral("adverse_media")};
+    for (const ListFormat f : {ListFormat::OfacSdnCsv, ListFormat::OfacConsCsv, ListFormat::UnXml, ListFormat::EuFsfXml,
+                               ListFormat::UkXml, ListFormat::BisDplTxt, ListFormat::CslCsv, ListFormat::FtmJson})
+        known.insert(defaultSource(f));
+    for (const auto &t : tabularSources())
+        known.insert(t.id);
+    QSqlQuery q(m_db.connection());
+    q.prepare(QStringLiteral("SELECT DISTINCT source FROM list_versions WHERE owner_firm_id = '' OR owner_firm_id = ?"));
+    q.addBindValue(firmId);
+    if (storage::exec(q)) {
+        while (q.next())
+            known.insert(q.value(0).toString());
+    }
+    QList<FieldError> errors;
+    for (const auto &n : names) {
+        if (!known.contains(n))
+            errors << FieldError{field,
+                                 QStringLiteral("%1: %2 is not a list category (sanctions, pep, adverse_media), an official "
+                                                "list or one of the firm's lists")
+                                     .arg(field, n)};
+    }
+    return errors;
 }
 
 Result<ScreeningService::FirmScreening> ScreeningService::firmScreening(const QString &firmId, const QList<ListVersion> &versions)
@@ -372,7 +546,7 @@ Result<ScreeningService::FirmScreening> ScreeningService::firmScreening(const QS
     bindAll(q, {firmId});
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
-    FirmScreening out{Matcher::defaultThreshold(), {}};
+    FirmScreening out{Matcher::defaultThreshold(), {}, {}};
     if (!q.next())
         return out;
     const QJsonObject settings = QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object();
@@ -383,15 +557,16 @@ Result<ScreeningService::FirmScreening> ScreeningService::firmScreening(const QS
     QStringList enabled;
     for (const auto &v : settings.value(QStringLiteral("screening_lists")).toArray())
         enabled << v.toString();
+    out.setting = enabled;
     // A source's category: a PEP / adverse-media mapping says which; every other format is a sanctions list.
     auto categoryOf = [](const ListVersion &v) -> QString {
-        if (v.format != QStringLiteral("tabular"))
+        if (!v.format.startsWith(QStringLiteral("tabular")))
             return QStringLiteral("sanctions");
-        const auto t = tabularSource(v.source);
+        const auto t = tabularSource(v.format.startsWith(QStringLiteral("tabular:")) ? v.format.mid(8) : v.source);
         return t && t->category == QStringLiteral("pep") ? QStringLiteral("pep") : QStringLiteral("adverse_media");
     };
     bool all = true;
-    for (const auto &v : versions) {
+    for (const auto &v : visibleTo(versions, firmId)) {
         if (enabled.contains(v.source) || enabled.contains(categoryOf(v)))
             out.lists << v.source;
         else
@@ -400,8 +575,8 @@ Result<ScreeningService::FirmScreening> ScreeningService::firmScreening(const QS
     if (all)
         out.lists.clear(); // every loaded list: no restriction to apply
     else if (out.lists.isEmpty())
-        out.lists << QStringLiteral("-"); // none of the enabled lists is loaded: nothing matches, and the
-                                          // screening records that no list was used
+        out.lists << QStringLiteral("-"); // none of the enabled lists is loaded: requireCoverage() refuses the
+                                          // screening (monitoring finds nothing)
     return out;
 }
 
@@ -452,10 +627,11 @@ QList<FieldError> ScreeningService::validateLists(const QStringList &lists, cons
 }
 
 QList<Match> ScreeningService::findMatches(const ListContext &ctx, const Prepared &p, const QStringList &lists, double threshold,
-                                           const QSet<QString> *only)
+                                           const QString &firmId, const QSet<QString> *only)
 {
     Query q = p.query;
     q.threshold = threshold;
+    q.firmId = firmId;
     // Restrictions (to some lists or entities) apply inside the matcher, before any cut.
     q.sources = lists;
     q.entityIds = only;
@@ -480,7 +656,7 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
     s.createdBy = actor.actorId();
     s.createdAt = isoUtc(m_clock.now());
     QHash<QString, QString> versionOf;
-    for (const auto &v : ctx.versions) {
+    for (const auto &v : visibleTo(ctx.versions, actor.firmId)) {
         versionOf.insert(v.source, v.id);
         if (lists.isEmpty() || lists.contains(v.source))
             s.lists.append(QJsonObject{{QStringLiteral("source"), v.source},
@@ -488,18 +664,26 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
                                        {QStringLiteral("publication_date"), v.publicationDate}});
     }
     // Statements prepared once per thread: a batch records thousands of screenings.
-    QSqlQuery &sup = m_db.prepare(
-        QStringLiteral("SELECT entity_hash FROM match_suppressions WHERE firm_id = ? AND subject_key = ? AND entity_id = ?"));
+    QSqlQuery &sup = m_db.prepare(QStringLiteral(
+        "SELECT d.entity_hash, d.resolution, d.match_id, m.reason, m.resolved_by, m.resolved_at FROM match_suppressions d "
+        "LEFT JOIN screening_matches m ON m.id = d.match_id WHERE d.firm_id = ? AND d.subject_key = ? AND d.entity_id = ?"));
     for (const auto &m : found) {
         const Entity &e = *m.entity;
         const QString hash = contentHash(e);
-        // A hit resolved as a false positive for this subject stays quiet until the entity changes.
+        // A decision taken for this subject holds for this version of the entity: a false positive stays
+        // quiet, a confirmed match comes back confirmed, until the entity changes.
         bindAll(sup, {actor.firmId, p.key, e.id});
         if (auto st = storage::exec(sup); !st)
             return fail(st.error());
-        const bool suppressed = sup.next() && sup.value(0).toString() == hash;
+        std::optional<RememberedDecision> decision;
+        if (sup.next() && sup.value(0).toString() == hash)
+            decision = RememberedDecision{sup.value(2).toString(), e.id,
+                                          sup.value(1).toString(), sup.value(3).toString(),
+                                          sup.value(4).toString(), sup.value(5).toString()};
         sup.finish();
-        if (suppressed) {
+        if (decision)
+            s.remembered << *decision;
+        if (decision && decision->resolution == QStringLiteral("false_positive")) {
             ++s.suppressed;
             continue;
         }
@@ -514,6 +698,13 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
         sm.category = category(e);
         sm.score = m.score;
         sm.explanation = explanationJson(m);
+        if (decision) {
+            sm.resolution = decision->resolution;
+            sm.reason = decision->reason;
+            sm.resolvedBy = decision->resolvedBy;
+            sm.resolvedAt = decision->resolvedAt;
+            sm.rememberedFrom = decision->matchId;
+        }
         s.matches << sm;
     }
     if (onlyIfMatches && s.matches.isEmpty())
@@ -530,18 +721,20 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
         return fail(st.error());
     QSqlQuery &ins = m_db.prepare(
         QStringLiteral("INSERT INTO screening_matches (id, screening_id, firm_id, list_source, list_version_id, entity_id, "
-                       "entity_hash, entity_name, matched_name, category, score, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?)"));
+                       "entity_hash, entity_name, matched_name, category, score, explanation, resolution, reason, resolved_by, "
+                       "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const auto &sm : s.matches) {
         bindAll(ins,
                 {sm.id, s.id, actor.firmId, sm.listSource, sm.listVersionId, sm.entityId, sm.entityHash, sm.entityName,
-                 sm.matchedName, sm.category, sm.score, QString::fromUtf8(json::compact(sm.explanation))});
+                 sm.matchedName, sm.category, sm.score, QString::fromUtf8(json::compact(sm.explanation)),
+                 nullable(sm.resolution), nullable(sm.reason), nullable(sm.resolvedBy), nullable(sm.resolvedAt)});
         if (auto st = storage::exec(ins); !st)
             return fail(st.error());
     }
     QJsonObject details{{QStringLiteral("status"), s.status},
                         {QStringLiteral("matches"), int(s.matches.size())},
                         {QStringLiteral("suppressed"), s.suppressed},
+                        {QStringLiteral("remembered"), int(s.remembered.size())},
                         {QStringLiteral("source"), s.source}};
     if (!batchId.isEmpty())
         details.insert(QStringLiteral("batch_id"), batchId);
@@ -558,12 +751,15 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
 {
     if (auto s = identity::requireOrScope(actor, identity::Permission::ScreeningRun, kScreenScope); !s)
         return fail(s.error());
+    if (auto s = reloadIfChanged(); !s)
+        return fail(s.error());
     const ListContext ctx = serving();
+    const QList<ListVersion> visible = visibleTo(ctx.versions, actor.firmId);
     Prepared p;
     QList<FieldError> errors = validateSubject(in, QString(), &p);
     if (in.threshold >= 0 && (in.threshold < 0.5 || in.threshold > 1))
         errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
-    errors << validateLists(in.lists, ctx.versions, QStringLiteral("lists"));
+    errors << validateLists(in.lists, visible, QStringLiteral("lists"));
     if (!errors.isEmpty())
         return fail(Error::validation(errors));
     auto firm = firmScreening(actor.firmId, ctx.versions);
@@ -571,7 +767,9 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         return fail(firm.error());
     const double threshold = in.threshold >= 0 ? in.threshold : firm->threshold;
     const QStringList lists = in.lists.isEmpty() ? firm->lists : in.lists;
-    const QList<Match> found = findMatches(ctx, p, lists, threshold);
+    if (auto st = requireCoverage(visible, lists, firm->setting); !st)
+        return fail(st.error()); // never a "clear" that screened nothing
+    const QList<Match> found = findMatches(ctx, p, lists, threshold, actor.firmId);
 
     storage::Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
@@ -711,15 +909,16 @@ Result<Screening> ScreeningService::resolve(const Actor &actor, const QString &s
         u.addBindValue(v);
     if (auto s = storage::exec(u); !s)
         return fail(s.error());
-    if (resolution == QStringLiteral("false_positive")) {
+    {
+        // Both kinds of decision are remembered for the subject and this version of the entity.
         QSqlQuery sup(m_db.connection());
-        sup.prepare(
-            m_db.dialect().upsert(QStringLiteral("match_suppressions"),
-                                  {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id"),
-                                   QStringLiteral("entity_hash"), QStringLiteral("match_id"), QStringLiteral("created_at")},
-                                  {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id")}));
-        for (const QVariant &v :
-             {QVariant(actor.firmId), QVariant(key), QVariant(entityId), QVariant(hash), QVariant(matchId), QVariant(now)})
+        sup.prepare(m_db.dialect().upsert(
+            QStringLiteral("match_suppressions"),
+            {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id"), QStringLiteral("entity_hash"),
+             QStringLiteral("match_id"), QStringLiteral("created_at"), QStringLiteral("resolution")},
+            {QStringLiteral("firm_id"), QStringLiteral("subject_key"), QStringLiteral("entity_id")}));
+        for (const QVariant &v : {QVariant(actor.firmId), QVariant(key), QVariant(entityId), QVariant(hash), QVariant(matchId),
+                                  QVariant(now), QVariant(resolution)})
             sup.addBindValue(v);
         if (auto s = storage::exec(sup); !s)
             return fail(s.error());

@@ -38,8 +38,19 @@ struct ListVersion {
     QString loadedAt;
     bool active = false;
     qint64 version = 0; // 1 for the first import of the source, then 2, 3, …
-    qint64 alerts = 0; // monitoring alerts this import raised (only in the answer to the import)
+    qint64 alerts = 0; // monitoring alerts this import raised for the importer's own firm (only in the answer)
+    QString owner; // the firm owning a firm-private list ("firm:…" source); empty for the platform's official lists
+    bool forced = false; // imported over a newer serving version on purpose (only in the answer to the import)
 };
+
+// Firm-private lists are named "firm:<name>" (lower-case letters, digits, '_', at most 48 after the prefix), so
+// no firm can take an official source's name; each firm has its own namespace (two firms may both keep
+// "firm:watchlist", and neither sees the other's). Every other name is an official, platform-wide list.
+[[nodiscard]] bool isFirmListName(const QString &source);
+[[nodiscard]] bool isValidFirmListName(const QString &source);
+
+// How an import treats a file older than the serving version of its list.
+enum class ImportAge { RefuseOlder, AllowOlder };
 
 struct ScreenInput {
     QString name;
@@ -67,6 +78,17 @@ struct StoredMatch {
     QString reason;
     QString resolvedBy;
     QString resolvedAt;
+    QString rememberedFrom; // the earlier match whose decision (a confirmed true positive) this one carries
+};
+
+// A decision remembered for this subject and this version of the entity, applied on re-screening.
+struct RememberedDecision {
+    QString matchId; // where it was decided
+    QString entityId;
+    QString resolution; // false_positive (the hit is hidden) or true_positive (the match is shown as confirmed)
+    QString reason;
+    QString resolvedBy;
+    QString resolvedAt;
 };
 
 struct Screening {
@@ -81,6 +103,7 @@ struct Screening {
     QString createdAt;
     QList<StoredMatch> matches;
     int suppressed = 0; // hits hidden because they were resolved as false positives before
+    QList<RememberedDecision> remembered; // the decisions applied (false positives hidden, true positives shown)
 };
 
 struct ScreeningFilter {
@@ -159,10 +182,18 @@ public:
     [[nodiscard]] Result<ListVersion> importList(const Actor &actor, const QString &format, const QStringList &files,
                                                  const QString &source = {},
                                                  const std::function<void(qint64, qint64)> &progress = {},
-                                                 const QString &publicationDate = {});
+                                                 const QString &publicationDate = {},
+                                                 ImportAge age = ImportAge::RefuseOlder);
     // SHA-256 of a list's files as a version records it: the files sorted by name, their bytes concatenated.
     [[nodiscard]] static QString filesSha256(const QStringList &files);
+    // The active versions the caller's firm sees: the official lists and its own private ones.
     [[nodiscard]] Result<QList<ListVersion>> lists(const Actor &actor);
+    // Field errors for list names in a firm's screening_lists setting: each must be a category (sanctions,
+    // pep, adverse_media), an official source known to the product or ever imported, or one of the firm's
+    // own private lists.
+    [[nodiscard]] QList<FieldError> checkListNames(const QString &firmId, const QStringList &names, const QString &field);
+    // Reloads the index when another process (the admin CLI) committed a list version since it was built.
+    [[nodiscard]] Status reloadIfChanged();
     [[nodiscard]] Result<Screening> screen(const Actor &actor, const ScreenInput &in);
     [[nodiscard]] Result<Page<Screening>> screenings(const Actor &actor, const ScreeningFilter &filter, const PageRequest &page);
     [[nodiscard]] Result<Screening> screening(const Actor &actor, const QString &id);
@@ -211,13 +242,20 @@ private:
     };
 
     Result<ListVersion> storeVersion(const Actor &actor, const QString &format, const QString &source, const QStringList &files,
-                                     const std::function<Result<ImportResult>()> &parse, const QString &publicationDate = {});
+                                     const std::function<Result<ImportResult>()> &parse, const QString &publicationDate = {},
+                                     ImportAge age = ImportAge::RefuseOlder);
+    // The versions a firm's screenings see: official ones and the firm's own.
+    [[nodiscard]] static QList<ListVersion> visibleTo(const QList<ListVersion> &versions, const QString &firmId);
+    // What a screening covers: the visible versions its list restriction (empty: all) selects; a 422 when none.
+    [[nodiscard]] static Status requireCoverage(const QList<ListVersion> &visible, const QStringList &lists,
+                                                const QStringList &settingLists);
     // A firm's screening settings: its match threshold, and the list sources its screenings use when a
     // request names none (screening_lists holds categories — sanctions, pep, adverse_media — and/or sources;
     // an empty answer means every loaded list).
     struct FirmScreening {
         double threshold = 0;
         QStringList lists;
+        QStringList setting; // screening_lists as stored, for the message when it covers nothing
     };
     Result<FirmScreening> firmScreening(const QString &firmId, const QList<ListVersion> &versions);
     Result<Screening> loadScreening(const QString &firmId, const QString &id);
@@ -229,14 +267,18 @@ private:
     [[nodiscard]] static QList<FieldError> validateLists(const QStringList &lists, const QList<ListVersion> &versions,
                                                          const QString &field);
     // Matches of a prepared subject (ranked, at most 50); `only` restricts them to those entity ids.
+    // Only entities the firm may see take part (official lists and its own private ones).
     [[nodiscard]] static QList<Match> findMatches(const ListContext &ctx, const Prepared &p, const QStringList &lists,
-                                                  double threshold, const QSet<QString> *only = nullptr);
+                                                  double threshold, const QString &firmId, const QSet<QString> *only = nullptr);
     // Stores a screening with its matches (minus remembered false positives) and its audit event, inside the
     // caller's transaction. With `onlyIfMatches`, nothing is stored when no match is left (and nullopt returned).
     Result<std::optional<Screening>> record(const Actor &actor, const Prepared &p, const QList<Match> &found,
                                             const ListContext &ctx, const QStringList &lists, double threshold,
                                             const QString &batchId, bool onlyIfMatches);
-    Result<qint64> monitorDelta(const ListContext &ctx, const ListVersion &version, const QHash<QString, QString> &changes);
+    // Alerts raised per firm.
+    Result<QHash<QString, qint64>> monitorDelta(const ListContext &ctx, const ListVersion &version,
+                                                const QHash<QString, QString> &changes);
+    Result<qint64> listMarker();
     Result<Batch> loadBatch(const QString &firmId, const QString &id);
     void batchWorkerLoop();
     Status runBatch(const QString &batchId);
@@ -250,7 +292,8 @@ private:
     mutable QMutex m_mutex; // guards m_matcher and m_versions (the pointer, not the immutable index)
     std::shared_ptr<const Matcher> m_matcher;
     QList<ListVersion> m_versions;
-    QMutex m_importMutex; // one import at a time
+    qint64 m_marker = -1; // listMarker() when the serving index was built
+    QMutex m_importMutex; // one import (or reload) at a time
 
     QMutex m_batchMutex; // guards the members below
     QWaitCondition m_batchWake;

@@ -152,7 +152,11 @@ Result<Batch> ScreeningService::submitBatch(const Actor &actor, const BatchInput
         errors << FieldError{QStringLiteral("threshold"), QStringLiteral("threshold must be from 0.5 to 1")};
     if (idempotencyKey.size() > 255)
         errors << FieldError{QStringLiteral("Idempotency-Key"), QStringLiteral("Idempotency-Key must be 1 to 255 characters")};
-    errors << validateLists(input.lists, serving().versions, QStringLiteral("lists"));
+    if (auto st = reloadIfChanged(); !st)
+        return fail(st.error());
+    const ListContext ctx = serving();
+    const QList<ListVersion> visible = visibleTo(ctx.versions, actor.firmId);
+    errors << validateLists(input.lists, visible, QStringLiteral("lists"));
     QJsonArray subjects;
     for (qsizetype i = 0; i < input.subjects.size(); ++i) {
         // Report the first 20 bad subjects; a file of 10 000 bad rows needs no 10 000 messages to be fixed.
@@ -164,6 +168,13 @@ Result<Batch> ScreeningService::submitBatch(const Actor &actor, const BatchInput
     }
     if (!errors.isEmpty())
         return fail(Error::validation(errors));
+    {
+        auto firm = firmScreening(actor.firmId, ctx.versions);
+        if (!firm)
+            return fail(firm.error());
+        if (auto st = requireCoverage(visible, input.lists.isEmpty() ? firm->lists : input.lists, firm->setting); !st)
+            return fail(st.error()); // a batch that would cover no list is refused, not stored as clear
+    }
 
     // The request as the idempotency key remembers it: same subjects, lists and threshold = same request.
     QJsonObject request{{QStringLiteral("subjects"), subjects},
@@ -355,14 +366,19 @@ Status ScreeningService::runBatch(const QString &batchId)
     q.finish();
 
     // One index and one set of list versions for the whole run, even if a list changes meanwhile.
+    if (auto s = reloadIfChanged(); !s)
+        return s;
     const ListContext ctx = serving();
-    if (!validateLists(requested, ctx.versions, QStringLiteral("lists")).isEmpty())
+    const QList<ListVersion> visible = visibleTo(ctx.versions, firmId);
+    if (!validateLists(requested, visible, QStringLiteral("lists")).isEmpty())
         return fail(ErrorCode::Conflict, QStringLiteral("a list of the batch is no longer loaded"));
     auto firm = firmScreening(firmId, ctx.versions);
     if (!firm)
         return fail(firm.error());
     const double threshold = ownThreshold ? batchThreshold : firm->threshold;
     const QStringList lists = requested.isEmpty() ? firm->lists : requested;
+    if (auto s = requireCoverage(visible, lists, firm->setting); !s)
+        return s;
 
     if (!started) {
         QSqlQuery u(m_db.connection());
@@ -397,7 +413,7 @@ Status ScreeningService::runBatch(const QString &batchId)
         }
         const double t = threshold;
         std::function<QList<Match>(const Prepared &)> match
-            = [&ctx, &lists, t](const Prepared &p) { return findMatches(ctx, p, lists, t); };
+            = [&ctx, &lists, t, &firmId](const Prepared &p) { return findMatches(ctx, p, lists, t, firmId); };
         const QList<QList<Match>> found = QtConcurrent::blockingMapped<QList<QList<Match>>>(prepared, match);
         storage::Transaction tx(m_db);
         if (auto s = tx.begin(); !s)
@@ -499,16 +515,22 @@ Result<MonitoringState> ScreeningService::setMonitoring(const Actor &actor, cons
     return st;
 }
 
-Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const ListVersion &version,
-                                              const QHash<QString, QString> &changes)
+Result<QHash<QString, qint64>> ScreeningService::monitorDelta(const ListContext &ctx, const ListVersion &version,
+                                                             const QHash<QString, QString> &changes)
 {
+    QHash<QString, qint64> raised; // per firm
     if (changes.isEmpty())
-        return qint64(0);
-    // The latest form of every subject of every monitored case.
+        return raised;
+    // The latest form of every subject of every monitored case the list is visible to: every firm's for an
+    // official list, the owner's only for a firm's private list.
     QSqlQuery q(m_db.connection());
-    if (!q.exec(QStringLiteral("SELECT m.firm_id, m.case_id, s.subject_key, s.subject FROM monitored_cases m "
-                               "JOIN screenings s ON s.firm_id = m.firm_id AND s.case_id = m.case_id "
-                               "WHERE m.enabled = 1 AND s.source <> 'monitoring' ORDER BY m.firm_id, m.case_id, s.created_at")))
+    q.prepare(QStringLiteral("SELECT m.firm_id, m.case_id, s.subject_key, s.subject FROM monitored_cases m "
+                             "JOIN screenings s ON s.firm_id = m.firm_id AND s.case_id = m.case_id "
+                             "WHERE m.enabled = 1 AND s.source <> 'monitoring' AND (? = '' OR m.firm_id = ?) "
+                             "ORDER BY m.firm_id, m.case_id, s.created_at"));
+    const QString owner = version.owner.isEmpty() ? QStringLiteral("") : version.owner; // never a NULL bind
+    bindAll(q, {owner, owner});
+    if (!storage::exec(q))
         return fail(Error::internal(QStringLiteral("cannot read monitored subjects")));
     struct Subject {
         QString firmId, caseId;
@@ -530,7 +552,7 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
     }
     q.finish();
     if (subjects.isEmpty())
-        return qint64(0);
+        return raised;
 
     QSet<QString> only;
     for (auto it = changes.cbegin(); it != changes.cend(); ++it)
@@ -541,7 +563,6 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
     alert.prepare(QStringLiteral("INSERT INTO monitoring_alerts (id, firm_id, case_id, screening_id, match_id, list_source, "
                                  "list_version_id, entity_id, change, matched_name, score, created_at) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    qint64 raised = 0;
     for (const auto &s : subjects) {
         if (!firms.contains(s.firmId)) {
             auto f = firmScreening(s.firmId, ctx.versions);
@@ -556,7 +577,7 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
         in.caseId = s.caseId;
         if (!validateSubject(in, QString(), &p).isEmpty())
             continue;
-        const QList<Match> found = findMatches(ctx, p, firm.lists, firm.threshold, &only);
+        const QList<Match> found = findMatches(ctx, p, firm.lists, firm.threshold, s.firmId, &only);
         if (found.isEmpty())
             continue;
         auto stored = record(Actor::system(s.firmId), p, found, ctx, firm.lists, firm.threshold, QString(), true);
@@ -571,7 +592,7 @@ Result<qint64> ScreeningService::monitorDelta(const ListContext &ctx, const List
                      changes.value(m.entityId), m.matchedName, m.score, now});
             if (auto st = storage::exec(alert); !st)
                 return fail(st.error());
-            ++raised;
+            ++raised[s.firmId];
         }
         auto event = m_audit.append({s.firmId, QStringLiteral("system"), QStringLiteral("kyconnect"),
                                      QStringLiteral("monitoring.alerts_raised"), QStringLiteral("case"), s.caseId, QString(),

@@ -319,6 +319,19 @@ const QList<Migration> &schemaMigrations()
                                 " PRIMARY KEY (firm_id, object_key))"),
              };
          }},
+        {7, QStringLiteral("screening: firm-private lists, remembered decisions of both kinds"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{
+                 // '' for the platform's official lists, else the firm that owns a private list ("firm:…" names);
+                 // a source name is unique per owner, so two firms may each keep "firm:watchlist".
+                 QStringLiteral("ALTER TABLE list_versions ADD COLUMN owner_firm_id TEXT NOT NULL DEFAULT ''"),
+                 QStringLiteral("CREATE INDEX list_versions_owner ON list_versions (owner_firm_id, source, active)"),
+                 // A remembered decision is a false positive (hidden on re-screening) or a confirmed true
+                 // positive (shown as confirmed); both end when the entity changes.
+                 QStringLiteral("ALTER TABLE match_suppressions ADD COLUMN resolution TEXT NOT NULL DEFAULT 'false_positive'"),
+             };
+         }},
     };
     return all;
 }

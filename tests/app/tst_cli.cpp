@@ -153,6 +153,7 @@ private slots:
     void newerDatabaseIsRefused();
     void guiModeServesAndStops();
     void importListCommand();
+    void importListRefusesAnOlderFileUnlessForced();
     void demoListsFromSharedData();
 
 private:
@@ -629,6 +630,51 @@ void TestCli::importListCommand()
     QCOMPARE(lists->first().source, QStringLiteral("pep_us_executive"));
     QCOMPARE(lists->first().format, QStringLiteral("tabular"));
     QCOMPARE(lists->first().entityCount, 80);
+}
+
+// Issue 8, wrong answer 4: a BIS DPL file of 2019 over the serving 2022 one is refused (exit 1, the serving
+// version stays) unless --force, which is audited.
+void TestCli::importListRefusesAnOlderFileUnlessForced()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString dpl = test::sharedDir() + QStringLiteral("/data/sanctions/us_bis_dpl_txt/%1/dpl.txt");
+    auto run = [&](const QString &month, bool force) {
+        QStringList args{QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("import-list"),
+                         QStringLiteral("bis_dpl_txt"), dpl.arg(month), QStringLiteral("--data-dir"), dir.path()};
+        if (force)
+            args << QStringLiteral("--force");
+        int exitCode = -1;
+        auto o = app::parseCommandLine(args, {}, &exitCode);
+        return o ? app::runAdmin(*o) : -1;
+    };
+    QCOMPARE(run(QStringLiteral("2022-09"), false), 0);
+    QCOMPARE(run(QStringLiteral("2019-07"), false), 1);
+    {
+        SystemClock clock;
+        Config config;
+        config.dataDir = dir.path();
+        auto backend = Backend::open(config, clock);
+        QVERIFY(backend);
+        auto lists = (*backend)->screening().lists(Actor::system());
+        QVERIFY(lists && lists->size() == 1);
+        QVERIFY2(lists->first().publicationDate.startsWith(QStringLiteral("2022")), qPrintable(lists->first().publicationDate));
+    }
+    QCOMPARE(run(QStringLiteral("2019-07"), true), 0);
+    SystemClock clock;
+    Config config;
+    config.dataDir = dir.path();
+    auto backend = Backend::open(config, clock);
+    QVERIFY(backend);
+    auto lists = (*backend)->screening().lists(Actor::system());
+    QVERIFY(lists && lists->size() == 1);
+    QVERIFY2(lists->first().publicationDate.startsWith(QStringLiteral("2019")), qPrintable(lists->first().publicationDate));
+    audit::Filter f;
+    f.action = QStringLiteral("list.imported");
+    f.entityId = lists->first().id;
+    auto events = (*backend)->audit().list(QString(), f, {1, 10});
+    QVERIFY(events && events->items.size() == 1);
+    QCOMPARE(events->items.first().details.value(QStringLiteral("forced_older")).toBool(), true);
 }
 
 // --demo with KYCONNECT_DEMO_DATA: real lists to screen against on a new data directory, once.

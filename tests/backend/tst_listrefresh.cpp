@@ -655,6 +655,60 @@ private slots:
         QVERIFY(env.readiness(u"list_freshness"_s).has_value());
     }
 
+    // Issue 8, wrong answer 5: a failing refresh is "failing" with its next retry, never "current", and an old
+    // file imported today is as old as its publication date says.
+    void freshnessByPublicationDateAndFailures()
+    {
+        test::FakeHttpServer http;
+        QVERIFY(http.serveFile(kUnPath, sanctionsFile(kUnFile), "\"v1\""));
+        Env env({source(u"un"_s, u"un_xml"_s, {http.url(kUnPath).toString()}),
+                 source(u"us_bis_dpl"_s, u"bis_dpl_txt"_s, {http.url(u"/dpl.txt"_s).toString()})});
+        QVERIFY(env.ok());
+        env.clock().set(QDateTime(QDate(2026, 3, 10), QTime(12, 0), Qt::UTC));
+
+        // A BIS DPL file of September 2022, imported now: not current.
+        auto bis = env.backend().screening().importList(Actor::system(), u"bis_dpl_txt"_s,
+                                                        {test::sharedDir() + u"/data/sanctions/us_bis_dpl_txt/2022-09/dpl.txt"_s},
+                                                        {}, {}, u"2022-09-01"_s);
+        QVERIFY2(bis, bis ? "" : qPrintable(bis.error().message));
+        ListRefreshStatus b = env.status(u"us_bis_dpl"_s);
+        QCOMPARE(b.publicationDate, u"2022-09-01"_s);
+        QVERIFY(b.ageSeconds > 3LL * 365 * 86400);
+        QVERIFY(b.stale);
+        QCOMPARE(b.freshness, u"stale"_s);
+        auto ready = env.readiness(u"list_freshness"_s);
+        QVERIFY(!ready.has_value());
+        QVERIFY2(ready.error().message.contains(u"us_bis_dpl"_s), qPrintable(ready.error().message));
+
+        // The UN list refreshed fine, then every refresh fails ("Host not found" alike): failing at once, with
+        // the next retry, long before it turns stale.
+        auto r = env.refresher().refreshNow(u"un"_s);
+        QVERIFY2(r && r->outcome == RefreshOutcome::Imported, qPrintable(describe(r)));
+        QCOMPARE(env.status(u"un"_s).freshness, u"current"_s);
+        http.dropConnection(kUnPath);
+        env.clock().advanceMs(3600LL * 1000);
+        auto failed = env.refresher().refreshNow(u"un"_s);
+        QVERIFY2(failed && failed->outcome == RefreshOutcome::Failed, qPrintable(describe(failed)));
+        const ListRefreshStatus u = env.status(u"un"_s);
+        QVERIFY(!u.stale);
+        QVERIFY(u.failing);
+        QCOMPARE(u.freshness, u"failing"_s);
+        QVERIFY(!u.nextAttemptAt.isEmpty());
+        auto detail = env.refresher().freshness();
+        QVERIFY(!detail.has_value()); // BIS is still stale
+        QVERIFY2(detail.error().message.contains(u"us_bis_dpl"_s), qPrintable(detail.error().message));
+        QVERIFY2(detail.error().message.contains(u"un 1 h old, refresh failing"_s), qPrintable(detail.error().message));
+        QVERIFY2(detail.error().message.contains(u"next retry 2026-"_s), qPrintable(detail.error().message));
+        auto all = env.refresher().status();
+        QVERIFY(all);
+        QString unLine;
+        for (const auto &s : *all) {
+            if (s.source == u"un"_s)
+                unLine = s.freshness;
+        }
+        QCOMPARE(unLine, u"failing"_s);
+    }
+
     void defaultTableOnlyRefreshesLoadedLists()
     {
         // Without KYCONNECT_LIST_SOURCES_FILE: a firm that never imported a list downloads nothing.
@@ -694,6 +748,11 @@ private slots:
         analyst.kind = Actor::Kind::User;
         analyst.role = Role::Analyst;
         QCOMPARE(env.refresher().refreshLater(analyst, u"un"_s).error().code, ErrorCode::Forbidden);
+        // Nor may a firm's owner: the official lists are the platform's (issue 8, attack 1).
+        Actor firmOwner = analyst;
+        firmOwner.role = Role::Owner;
+        firmOwner.firmId = u"0b9f3c1e-3f7a-4c2e-9d1a-5e6f7a8b9c0d"_s;
+        QCOMPARE(env.refresher().refreshLater(firmOwner, u"un"_s).error().code, ErrorCode::Forbidden);
         QCOMPARE(env.refresher().refreshLater(Actor::system(), u"no_such_source"_s).error().code, ErrorCode::NotFound);
         QVERIFY(!env.refresher().isRunning());
         QVERIFY(env.refresher().refreshLater(Actor::system(), u"un"_s));

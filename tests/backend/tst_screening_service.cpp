@@ -186,8 +186,8 @@ private slots:
         m_env = std::make_unique<test::TempBackend>();
         QVERIFY(m_env->ok());
         QVERIFY2(QFile::exists(sanctionsFile(kUnFile)), qPrintable(sanctionsFile(kUnFile)));
-        m_listed = firstUnIndividuals(sanctionsFile(kUnFile), 2);
-        QCOMPARE(m_listed.size(), 2);
+        m_listed = firstUnIndividuals(sanctionsFile(kUnFile), 3);
+        QCOMPARE(m_listed.size(), 3);
         QCOMPARE(m_listed[0].reference, u"CDi.001"_s); // see PROVENANCE.md: ERIC BADEGE opens the list
         QCOMPARE(m_listed[0].name, u"ERIC BADEGE"_s);
 
@@ -333,9 +333,18 @@ private slots:
         QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versionsBefore);
         QCOMPARE(service().lists(analyst())->first().id, m_un.id);
 
-        // An admin may: the same file again is a new version with an empty delta that replaces the old one.
+        // The UN list is platform data: a firm's admin or owner may not replace it (issue 8, attack 1).
+        for (const Role role : {Role::Admin, Role::Owner}) {
+            auto v = service().importList(userActor(m_firmA, m_ownerA, role), ListFormat::UnXml, {path});
+            QVERIFY(!v);
+            QCOMPARE(v.error().code, ErrorCode::Forbidden);
+        }
+        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versionsBefore);
+        // A platform admin may: the same file again is a new version with an empty delta that replaces the old one.
         m_env->clock().advanceMs(60'000);
-        auto again = service().importList(userActor(m_firmA, m_ownerA, Role::Admin), ListFormat::UnXml, {path});
+        Actor platformAdmin = userActor(m_firmA, m_ownerA, Role::Admin);
+        platformAdmin.platformAdmin = true;
+        auto again = service().importList(platformAdmin, ListFormat::UnXml, {path});
         QVERIFY2(again, qPrintable(why(again)));
         ++m_imports;
         QVERIFY(again->id != m_un.id);
@@ -658,16 +667,24 @@ private slots:
         QCOMPARE(findMatch(*after, entityId)->resolution, u"true_positive"_s);
         QCOMPARE(findMatch(*after, entityId)->reason, u"Same person: passport matches"_s);
         QCOMPARE(events(m_firmA, u"screening.match_resolved"_s, matchId).size(), 1);
-        // A true positive is not suppressed on the next screening of the subject.
+        // A true positive is not suppressed on the next screening of the subject: it comes back confirmed, with
+        // who decided and why (issue 8, wrong answer 6).
         auto next = service().screen(analyst(), person(who.name));
         QVERIFY(next);
         QVERIFY(findMatch(*next, entityId));
         QCOMPARE(next->suppressed, 0);
+        QCOMPARE(next->status, u"confirmed_match"_s);
+        QCOMPARE(findMatch(*next, entityId)->resolution, u"true_positive"_s);
+        QCOMPARE(findMatch(*next, entityId)->reason, u"Same person: passport matches"_s);
+        QCOMPARE(findMatch(*next, entityId)->resolvedBy, m_analyst);
+        QCOMPARE(findMatch(*next, entityId)->rememberedFrom, matchId);
+        QCOMPARE(next->remembered.size(), 1);
     }
 
     void resolveNeedsAnalyst()
     {
-        auto s = service().screen(viewer(), person(m_listed[1].name));
+        // m_listed[1] is a confirmed match of firm A by now (remembered): another listed person is still open.
+        auto s = service().screen(viewer(), person(m_listed[2].name));
         QVERIFY2(s, qPrintable(why(s)));
         QVERIFY(!s->matches.isEmpty());
         const QString matchId = s->matches.first().id;
@@ -701,7 +718,7 @@ private slots:
 
     void otherFirmSeesNothing()
     {
-        auto s = service().screen(analyst(), person(m_listed[1].name));
+        auto s = service().screen(analyst(), person(m_listed[2].name));
         QVERIFY2(s, qPrintable(why(s)));
         QVERIFY(!s->matches.isEmpty());
         const QString matchId = s->matches.first().id;
@@ -711,7 +728,7 @@ private slots:
         QCOMPARE(codeOf(service().resolve(ownerB(), s->id, matchId, u"false_positive"_s, u"probing"_s)),
                  errorCodeName(ErrorCode::NotFound));
         // The match of firm A under a screening of firm B is not found either.
-        auto own = service().screen(ownerB(), person(m_listed[1].name));
+        auto own = service().screen(ownerB(), person(m_listed[2].name));
         QVERIFY2(own, qPrintable(why(own)));
         QCOMPARE(codeOf(service().resolve(ownerB(), own->id, matchId, u"false_positive"_s, u"probing"_s)),
                  errorCodeName(ErrorCode::NotFound));

@@ -176,8 +176,9 @@ private slots:
         m_unSha = QString::fromLatin1(h.result().toHex());
 
         auto &accounts = backend().accounts();
+        // Firm A is the platform's operator and its owner a platform admin: official lists are theirs to import.
         auto a = accounts.createFirm(
-            {u"Screening API Alpha"_s, u"GB"_s, {}, u"owner@aml-a.test"_s, kPassword, u"Alpha Owner"_s, {}});
+            {u"Screening API Alpha"_s, u"GB"_s, {}, u"owner@aml-a.test"_s, kPassword, u"Alpha Owner"_s, {}}, true);
         auto b
             = accounts.createFirm({u"Screening API Beta"_s, u"FR"_s, {}, u"owner@aml-b.test"_s, kPassword, u"Beta Owner"_s, {}});
         QVERIFY(a && b);
@@ -189,6 +190,8 @@ private slots:
         auto viewer = accounts.createUser(Actor::system(m_firmA), u"viewer@aml-a.test"_s, u"Vi Ewer"_s, Role::Viewer, kPassword);
         QVERIFY(analyst && viewer);
         m_analystId = analyst->id;
+        QVERIFY(accounts.setPlatformAdmin(u"owner@aml-a.test"_s, true));
+        a->second.platformAdmin = true;
         m_owner = sessionFor(a->second);
         m_ownerB = sessionFor(b->second);
         m_analyst = sessionFor(*analyst);
@@ -560,7 +563,7 @@ private slots:
         QJsonObject missing = body;
         missing.insert(u"storage_keys"_s, QJsonArray{u"never-uploaded.csv"_s});
         EXPECT(post(u"/aml/lists/import"_s, missing, m_owner), 404);
-        EXPECT(post(u"/aml/lists/import"_s, body, m_ownerB), 404); // firm B never uploaded these keys
+        EXPECT(post(u"/aml/lists/import"_s, body, m_ownerB), 403); // an official list, and firm B is no platform admin
         QVERIFY(upload(u"garbage.xml"_s, QByteArray("\x89PNG\r\n\x1a\n not a list at all", 27)));
         const HttpResult bad = post(
             u"/aml/lists/import"_s,

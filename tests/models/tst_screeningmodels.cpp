@@ -391,7 +391,7 @@ void TestScreeningModels::listTableData()
 {
     ListTableModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QCOMPARE(model.columnCount(), 11);
+    QCOMPARE(model.columnCount(), 12);
     model.setRows(models::mergeListRows({version(u"un"_s, 3), version(u"pep_us_congress"_s, 1)},
                                         {status(u"un"_s, true, {u"https://example.test/un.xml"_s}),
                                          status(u"ofac_sdn"_s, false, {u"https://example.test/sdn.csv"_s})}));
@@ -415,6 +415,22 @@ void TestScreeningModels::listTableData()
     QCOMPARE(model.data(model.index(0, ListTableModel::Stale), RawValueRole).toBool(), true);
     QCOMPARE(text(model, 0, ListTableModel::LastError), u"HTTP 503 from the server"_s);
     QCOMPARE(model.data(model.index(0, ListTableModel::Source), Qt::ToolTipRole).toString(), u"Title of un"_s);
+    QCOMPARE(text(model, 0, ListTableModel::Owner), u"platform"_s);
+
+    // A firm's own list says so; a failing refresh is never "current" and names its next retry.
+    ListVersion own = version(u"firm:watchlist"_s, 1);
+    own.owner = u"0b9f3c1e-3f7a-4c2e-9d1a-5e6f7a8b9c0d"_s;
+    ListRefreshStatus failing = status(u"un"_s, true, {u"https://example.test/un.xml"_s});
+    failing.stale = false;
+    failing.failing = true;
+    failing.nextAttemptAt = u"2026-03-04T16:15:00.000Z"_s;
+    model.setRows(models::mergeListRows({version(u"un"_s, 3), own}, {failing}));
+    QCOMPARE(text(model, model.rowOf(u"firm:watchlist"_s), ListTableModel::Owner), u"this firm"_s);
+    QCOMPARE(text(model, model.rowOf(u"un"_s), ListTableModel::Stale), u"failing, next retry 2026-03-04T16:15:00.000Z"_s);
+    QCOMPARE(model.data(model.index(model.rowOf(u"un"_s), ListTableModel::Stale), RawValueRole).toBool(), true);
+    model.setRows(models::mergeListRows({version(u"un"_s, 3), version(u"pep_us_congress"_s, 1)},
+                                        {status(u"un"_s, true, {u"https://example.test/un.xml"_s}),
+                                         status(u"ofac_sdn"_s, false, {u"https://example.test/sdn.csv"_s})}));
 
     // Loaded without a download URL: no age, freshness or error to show.
     QCOMPARE(text(model, 1, ListTableModel::Format), u"tabular"_s);

@@ -9,11 +9,13 @@
 #include "models/screeningmodels.h"
 #include "tests/testsupport/fakehttpserver.h"
 #include "tests/testsupport/testsupport.h"
+#include "ui/importlistdialog.h"
 #include "ui/mainwindow.h"
 #include "ui/screeningpane.h"
 
 #include <QComboBox>
 #include <QJsonArray>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QLineEdit>
 #include <QMutex>
@@ -158,6 +160,7 @@ private slots:
     void monitoringAlertOpensItsScreening();
     void withoutAFirmOnlyListsAreManaged();
     void mainWindowHasAScreeningTab();
+    void importDialogMakesAFirmList();
 
 private:
     void screenEricBadege(ScreeningPane &pane);
@@ -407,7 +410,8 @@ void TestScreeningPane::importShowsProgressFromAWorkerThread()
     connect(bar, &QProgressBar::valueChanged, this, [&](int v) { barValues << v; });
     QSignalSpy finished(&pane, &ScreeningPane::importFinished);
 
-    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}));
+    // The desk of a firm imports the firm's own list (the official UN list is the platform's).
+    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}, u"firm:un_copy"_s));
     QVERIFY(pane.isImporting());
     QVERIFY(!bar->isHidden());
     QVERIFY(!child<QPushButton>(pane, u"importButton"_s)->isEnabled());
@@ -434,35 +438,49 @@ void TestScreeningPane::importShowsProgressFromAWorkerThread()
 
     // The result, and the new version in the table.
     const QString text = pane.importResultText();
-    QVERIFY2(text.contains(u"Imported un version 2"_s), qPrintable(text));
+    QVERIFY2(text.contains(u"Imported firm:un_copy version 1"_s), qPrintable(text));
     QVERIFY2(text.contains(u"1003 entities"_s), qPrintable(text));
-    QVERIFY2(text.contains(u"0 added, 0 changed, 0 removed"_s), qPrintable(text));
+    QVERIFY2(text.contains(u"1003 added, 0 changed, 0 removed"_s), qPrintable(text));
     QVERIFY2(text.contains(u"problem"_s) && text.contains(u"monitoring alert"_s), qPrintable(text));
-    QTRY_COMPARE_WITH_TIMEOUT(listCell(*pane.listModel(), u"un"_s, ListTableModel::Version), u"2"_s, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(listCell(*pane.listModel(), u"firm:un_copy"_s, ListTableModel::Version), u"1"_s, kTimeoutMs);
     auto lists = tb.backend().screening().lists(firm->owner);
     QVERIFY(lists);
-    QCOMPARE(lists->size(), 1);
-    QCOMPARE(lists->first().version, qint64(2));
-    QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Checksum), lists->first().sha256.left(12));
-    QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Entities), u"1003"_s);
-    QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::LoadedAt), lists->first().loadedAt);
+    QCOMPARE(lists->size(), 2);
+    const screening::ListVersion own = lists->at(0).source == u"firm:un_copy"_s ? lists->at(0) : lists->at(1);
+    QCOMPARE(own.source, u"firm:un_copy"_s);
+    QCOMPARE(own.owner, firm->id);
+    QCOMPARE(listCell(*pane.listModel(), u"firm:un_copy"_s, ListTableModel::Checksum), own.sha256.left(12));
+    QCOMPARE(listCell(*pane.listModel(), u"firm:un_copy"_s, ListTableModel::Entities), u"1003"_s);
+    QCOMPARE(listCell(*pane.listModel(), u"firm:un_copy"_s, ListTableModel::LoadedAt), own.loadedAt);
+    // Who owns each list shows in the table.
+    QCOMPARE(listCell(*pane.listModel(), u"firm:un_copy"_s, ListTableModel::Owner), u"this firm"_s);
+    QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Owner), u"platform"_s);
+    QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Version), u"1"_s);
 }
 
 void TestScreeningPane::importIsRefusedWithoutTheAdminRole()
 {
     ScreeningPane pane(m_tb->backend(), m_firm.officer);
     QSignalSpy finished(&pane, &ScreeningPane::importFinished);
-    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}));
+    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}, u"firm:watchlist"_s));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeoutMs);
     QCOMPARE(finished.at(0).at(0).toBool(), false);
-    QVERIFY2(pane.importResultText().contains(u"Importing lists requires the admin role or a stronger one"_s),
+    QVERIFY2(pane.importResultText().contains(u"requires the admin role or a stronger one"_s),
              qPrintable(pane.importResultText()));
     QVERIFY(child<QProgressBar>(pane, u"importProgress"_s)->isHidden());
 
-    // Refreshing imports too: the pane asks for the same role before it asks the refresher.
+    // The official UN list is the platform's, whatever the desk's role in its firm.
+    ScreeningPane ownerPane(m_tb->backend(), m_firm.owner);
+    QSignalSpy ownerFinished(&ownerPane, &ScreeningPane::importFinished);
+    QVERIFY(ownerPane.importList(u"un_xml"_s, {unFile()}));
+    QTRY_COMPARE_WITH_TIMEOUT(ownerFinished.count(), 1, kTimeoutMs);
+    QCOMPARE(ownerFinished.at(0).at(0).toBool(), false);
+    QVERIFY2(ownerPane.importResultText().contains(u"only a platform admin"_s), qPrintable(ownerPane.importResultText()));
+
+    // Refreshing replaces an official list: the refresher asks for a platform admin.
     QSignalSpy refreshed(&pane, &ScreeningPane::refreshFinished);
     pane.refreshSource(u"un"_s);
-    QVERIFY2(pane.importResultText().contains(u"requires the admin role"_s), qPrintable(pane.importResultText()));
+    QVERIFY2(pane.importResultText().contains(u"requires a platform admin"_s), qPrintable(pane.importResultText()));
     QCOMPARE(refreshed.count(), 0);
 }
 
@@ -538,7 +556,17 @@ void TestScreeningPane::refreshNowDownloadsTheConfiguredSource()
     auto firm = makeFirm(tb.backend(), u"refresh"_s);
     QVERIFY(firm);
 
-    ScreeningPane pane(tb.backend(), firm->owner);
+    // A firm's owner may not refresh the platform's lists; a platform admin may.
+    {
+        ScreeningPane ownerPane(tb.backend(), firm->owner);
+        QSignalSpy refused(&ownerPane, &ScreeningPane::refreshFinished);
+        ownerPane.refreshSource(u"un"_s);
+        QVERIFY2(ownerPane.importResultText().contains(u"platform admin"_s), qPrintable(ownerPane.importResultText()));
+        QCOMPARE(refused.count(), 0);
+    }
+    Actor platformAdmin = firm->owner;
+    platformAdmin.platformAdmin = true;
+    ScreeningPane pane(tb.backend(), platformAdmin);
     auto *sources = child<QComboBox>(pane, u"refreshSource"_s);
     auto *refresh = child<QPushButton>(pane, u"refreshButton"_s);
     QVERIFY(sources && refresh);
@@ -574,6 +602,11 @@ void TestScreeningPane::refreshNowDownloadsTheConfiguredSource()
     QCOMPARE(refreshed.at(2).at(1).toString(), u"failed"_s);
     QTRY_VERIFY_WITH_TIMEOUT(!listCell(*pane.listModel(), u"un"_s, ListTableModel::LastError).isEmpty(), kTimeoutMs);
     QCOMPARE(listCell(*pane.listModel(), u"un"_s, ListTableModel::Version), u"1"_s);
+    // Failing, with its next retry; never "current" (issue 8, wrong answer 5).
+    QVERIFY2(listCell(*pane.listModel(), u"un"_s, ListTableModel::Stale).startsWith(u"failing, next retry "_s),
+             qPrintable(listCell(*pane.listModel(), u"un"_s, ListTableModel::Stale)));
+    QVERIFY2(child<QLabel>(pane, u"listsStatus"_s)->text().contains(u"Refresh failing: un (next retry "_s),
+             qPrintable(child<QLabel>(pane, u"listsStatus"_s)->text()));
     tb.backend().listRefresher().stop();
 }
 
@@ -585,6 +618,9 @@ void TestScreeningPane::monitoringAlertOpensItsScreening()
     auto firm = makeFirm(tb.backend(), u"monitor"_s);
     QVERIFY(firm);
     auto &service = tb.backend().screening();
+    // Some list must be loaded for a screening to mean anything (with none it is refused, not "clear").
+    auto dpl = service.importList(Actor::system(), u"bis_dpl_txt"_s, {dplFile()});
+    QVERIFY2(dpl, qPrintable(why(dpl)));
     screening::ScreenInput in;
     in.name = u"ERIC BADEGE"_s;
     in.caseId = newId();
@@ -596,7 +632,7 @@ void TestScreeningPane::monitoringAlertOpensItsScreening()
 
     ScreeningPane pane(tb.backend(), firm->owner);
     QSignalSpy finished(&pane, &ScreeningPane::importFinished);
-    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}));
+    QVERIFY(pane.importList(u"un_xml"_s, {unFile()}, u"firm:un_copy"_s)); // the firm's own copy of the list
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeoutMs);
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(pane.importResultText()));
     auto alerts = service.alerts(firm->owner, {u"open"_s, {}}, PageRequest{1, 100});
@@ -606,7 +642,7 @@ void TestScreeningPane::monitoringAlertOpensItsScreening()
     QTRY_COMPARE_WITH_TIMEOUT(pane.alertModel()->rowCount(), int(alerts->total), kTimeoutMs);
     const screening::MonitoringAlert alert = pane.alertModel()->alertAt(0);
     QCOMPARE(alert.caseId, in.caseId);
-    QCOMPARE(alert.listSource, u"un"_s);
+    QCOMPARE(alert.listSource, u"firm:un_copy"_s);
 
     // Double-click the alert: its screening opens on the Screen tab with its match selected.
     auto *tabs = child<QTabWidget>(pane, u"screeningTabs"_s);
@@ -685,6 +721,56 @@ void TestScreeningPane::mainWindowHasAScreeningTab()
         QCOMPARE(child<QPushButton>(*pane, u"screenButton"_s)->isEnabled(), signedIn);
         QTRY_VERIFY_WITH_TIMEOUT(pane->listModel()->rowOf(u"un"_s) >= 0, kTimeoutMs);
     }
+}
+
+void TestScreeningPane::importDialogMakesAFirmList()
+{
+    // A firm's desk: only the firm's own list, named firm:<name>; a tabular one keeps its mapping.
+    ui::ImportListDialog firmDialog(nullptr, ui::ImportScope::FirmListsOnly);
+    auto *target = child<QComboBox>(firmDialog, u"importTarget"_s);
+    QVERIFY(target);
+    QCOMPARE(target->count(), 1);
+    QVERIFY(firmDialog.selectFormat(u"ftm_json"_s));
+    firmDialog.setFiles({u"/tmp/watch.json"_s});
+    firmDialog.setTarget(false, u"blocklist"_s);
+    ui::ImportRequest r = firmDialog.request();
+    QCOMPARE(r.format, u"ftm_json"_s);
+    QCOMPARE(r.source, u"firm:blocklist"_s);
+    QVERIFY(firmDialog.selectFormat(u"tabular"_s, u"pep_us_congress"_s));
+    r = firmDialog.request();
+    QCOMPARE(r.format, u"tabular:pep_us_congress"_s);
+    QCOMPARE(r.source, u"firm:blocklist"_s);
+    child<QLineEdit>(firmDialog, u"firmListName"_s)->setText(u"Bad Name"_s);
+    QVERIFY(!child<QLineEdit>(firmDialog, u"firmListName"_s)->hasAcceptableInput());
+
+    // A platform admin may also import the official list itself.
+    ui::ImportListDialog platformDialog(nullptr, ui::ImportScope::OfficialAllowed);
+    QCOMPARE(child<QComboBox>(platformDialog, u"importTarget"_s)->count(), 2);
+    QVERIFY(platformDialog.selectFormat(u"un_xml"_s));
+    platformDialog.setTarget(true);
+    r = platformDialog.request();
+    QCOMPARE(r.format, u"un_xml"_s);
+    QVERIFY(r.source.isEmpty());
+
+    // Through the pane, the request imports the firm's list for the desk's firm.
+    test::TempBackend tb;
+    QVERIFY(tb.ok());
+    auto firm = makeFirm(tb.backend(), u"dialog"_s);
+    QVERIFY(firm);
+    ScreeningPane pane(tb.backend(), firm->owner);
+    int asked = 0;
+    pane.setImportChooser(
+        std::make_unique<FixedChooser>(ui::ImportRequest{u"bis_dpl_txt"_s, u"firm:denied"_s, {dplFile()}}, &asked));
+    QSignalSpy finished(&pane, &ScreeningPane::importFinished);
+    QTest::mouseClick(child<QPushButton>(pane, u"importButton"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeoutMs);
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(pane.importResultText()));
+    QTRY_COMPARE_WITH_TIMEOUT(listCell(*pane.listModel(), u"firm:denied"_s, ListTableModel::Owner), u"this firm"_s, kTimeoutMs);
+    auto other = makeFirm(tb.backend(), u"other"_s);
+    QVERIFY(other);
+    auto seen = tb.backend().screening().lists(other->owner);
+    QVERIFY(seen);
+    QVERIFY(seen->isEmpty());
 }
 
 QTEST_MAIN(TestScreeningPane)

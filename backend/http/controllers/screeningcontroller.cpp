@@ -3,11 +3,13 @@
 #include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/controllers/identityjson.h"
+#include "backend/http/multipart.h"
 #include "backend/objects/objectstore.h"
 #include "backend/screening/import_tabular.h"
 #include "backend/screening/listrefresher.h"
 #include "backend/screening/screeningservice.h"
 
+#include <QDir>
 #include <QFile>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -34,7 +36,18 @@ QJsonObject matchJson(const screening::StoredMatch &m, int rank)
             {QStringLiteral("resolution"), orNull(m.resolution)},
             {QStringLiteral("resolution_reason"), orNull(m.reason)},
             {QStringLiteral("resolved_by"), orNull(m.resolvedBy)},
-            {QStringLiteral("resolved_at"), orNull(m.resolvedAt)}};
+            {QStringLiteral("resolved_at"), orNull(m.resolvedAt)},
+            {QStringLiteral("remembered_from"), orNull(m.rememberedFrom)}};
+}
+
+QJsonObject decisionJson(const screening::RememberedDecision &d)
+{
+    return {{QStringLiteral("match_id"), d.matchId},
+            {QStringLiteral("entity_id"), d.entityId},
+            {QStringLiteral("resolution"), d.resolution},
+            {QStringLiteral("reason"), orNull(d.reason)},
+            {QStringLiteral("resolved_by"), orNull(d.resolvedBy)},
+            {QStringLiteral("resolved_at"), orNull(d.resolvedAt)}};
 }
 
 QJsonObject screeningJson(const screening::Screening &s)
@@ -46,6 +59,9 @@ QJsonObject screeningJson(const screening::Screening &s)
     QJsonArray lists;
     for (const auto &l : s.lists)
         lists.append(l.toObject().value(QStringLiteral("source")));
+    QJsonArray remembered;
+    for (const auto &d : s.remembered)
+        remembered.append(decisionJson(d));
     return {{QStringLiteral("id"), s.id},
             {QStringLiteral("source"), s.source},
             {QStringLiteral("case_id"), s.caseId.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s.caseId)},
@@ -56,6 +72,7 @@ QJsonObject screeningJson(const screening::Screening &s)
             {QStringLiteral("status"), s.status},
             {QStringLiteral("match_count"), int(s.matches.size())},
             {QStringLiteral("suppressed_count"), s.suppressed},
+            {QStringLiteral("remembered_decisions"), remembered},
             {QStringLiteral("matches"), matches},
             {QStringLiteral("created_by"), s.createdBy},
             {QStringLiteral("created_at"), s.createdAt}};
@@ -63,9 +80,12 @@ QJsonObject screeningJson(const screening::Screening &s)
 
 QJsonObject listJson(const screening::ListVersion &v)
 {
+    // A firm's tabular list is stored as "tabular:<mapping>": the format is tabular, the mapping beside it.
+    const bool mapped = v.format.startsWith(QStringLiteral("tabular:"));
     return {{QStringLiteral("id"), v.id},
             {QStringLiteral("source"), v.source},
-            {QStringLiteral("format"), v.format},
+            {QStringLiteral("format"), mapped ? QStringLiteral("tabular") : v.format},
+            {QStringLiteral("mapping"), mapped ? QJsonValue(v.format.mid(8)) : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("publication_date"),
              v.publicationDate.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(v.publicationDate)},
             {QStringLiteral("entity_count"), v.entityCount},
@@ -79,7 +99,9 @@ QJsonObject listJson(const screening::ListVersion &v)
             {QStringLiteral("loaded_at"), v.loadedAt},
             {QStringLiteral("checksum"), v.sha256},
             {QStringLiteral("version"), v.version},
-            {QStringLiteral("active"), v.active}};
+            {QStringLiteral("active"), v.active},
+            {QStringLiteral("owner"), v.owner.isEmpty() ? QStringLiteral("platform") : QStringLiteral("firm")},
+            {QStringLiteral("owner_firm_id"), orNull(v.owner)}};
 }
 
 QJsonValue orNull(const QString &s)
@@ -116,7 +138,10 @@ QJsonObject refreshJson(const screening::ListRefreshStatus &s)
             {QStringLiteral("next_attempt_at"), orNull(s.nextAttemptAt)},
             {QStringLiteral("consecutive_failures"), s.consecutiveFailures},
             {QStringLiteral("age_seconds"), s.ageSeconds},
-            {QStringLiteral("stale"), s.stale}};
+            {QStringLiteral("stale"), s.stale},
+            {QStringLiteral("failing"), s.failing},
+            {QStringLiteral("freshness"), orNull(s.freshness)},
+            {QStringLiteral("publication_date"), orNull(s.publicationDate)}};
 }
 
 QJsonObject monitoringJson(const screening::MonitoringState &m)
@@ -178,6 +203,167 @@ double thresholdOf(const QJsonObject &json, Validator &v)
 screening::EntityType subjectType(const QString &type)
 {
     return type == QStringLiteral("organization") ? screening::EntityType::Organization : screening::EntityType::Person;
+}
+
+// What operation 59 is asked to import, from a JSON body (files already in storage) or a multipart form
+// (the files themselves).
+struct ImportRequest {
+    QString source;
+    QString format;
+    QString mapping; // the shipped mapping a firm's tabular list is read with
+    QString publicationDate;
+    bool force = false;
+    QStringList storageKeys;
+    QStringList files; // staged from a multipart body
+};
+
+QStringList importFormats()
+{
+    QStringList formats;
+    for (const auto f : {screening::ListFormat::OfacSdnCsv, screening::ListFormat::OfacConsCsv, screening::ListFormat::UnXml,
+                         screening::ListFormat::EuFsfXml, screening::ListFormat::UkXml, screening::ListFormat::BisDplTxt,
+                         screening::ListFormat::CslCsv, screening::ListFormat::FtmJson})
+        formats << screening::formatName(f);
+    formats << QStringLiteral("tabular");
+    return formats;
+}
+
+// The rules shared by both forms of the request; errors go to `errors`.
+void checkImport(ImportRequest &in, QList<FieldError> &errors)
+{
+    static const QRegularExpression sourceRe(QStringLiteral("^(firm:)?[a-z0-9_]+$"));
+    if (!in.source.isEmpty() && !sourceRe.match(in.source).hasMatch())
+        errors << FieldError{QStringLiteral("source"),
+                             QStringLiteral("source must be lower-case letters, digits and '_' (a firm's own list: firm:<name>)")};
+    else if (screening::isFirmListName(in.source) && !screening::isValidFirmListName(in.source))
+        errors << FieldError{QStringLiteral("source"),
+                             QStringLiteral("a firm list is named firm:<name>, at most 48 letters, digits or '_' after firm:")};
+    if (in.format == QStringLiteral("tabular")) {
+        if (screening::isFirmListName(in.source)) {
+            if (!screening::tabularSource(in.mapping))
+                errors << FieldError{QStringLiteral("mapping"),
+                                     QStringLiteral("mapping must name a shipped PEP or adverse-media mapping for a firm's "
+                                                    "tabular list")};
+        } else if (!in.source.isEmpty() && !screening::tabularSource(in.source)) {
+            errors << FieldError{QStringLiteral("source"),
+                                 QStringLiteral("source must name a shipped PEP or adverse-media mapping for format tabular")};
+        }
+    } else if (!in.mapping.isEmpty()) {
+        errors << FieldError{QStringLiteral("mapping"), QStringLiteral("mapping applies to format tabular only")};
+    }
+    if (!in.publicationDate.isEmpty() && !QDate::fromString(in.publicationDate, Qt::ISODate).isValid())
+        errors << FieldError{QStringLiteral("publication_date"), QStringLiteral("publication_date must be a date (YYYY-MM-DD)")};
+}
+
+Result<ImportRequest> importFromJson(const ApiRequest &r)
+{
+    Validator v(r.json);
+    v.only({QStringLiteral("source"), QStringLiteral("format"), QStringLiteral("storage_keys"),
+            QStringLiteral("publication_date"), QStringLiteral("force"), QStringLiteral("mapping")});
+    const auto source = v.string(QStringLiteral("source"), true, 1, 64);
+    const auto format = v.oneOf(QStringLiteral("format"), importFormats(), true);
+    const auto date = v.string(QStringLiteral("publication_date"), false, 10, 10);
+    const auto mapping = v.string(QStringLiteral("mapping"), false, 1, 64);
+    if (r.json.contains(QStringLiteral("force")) && !r.json.value(QStringLiteral("force")).isBool())
+        v.add(QStringLiteral("force"), QStringLiteral("force must be true or false"));
+    ImportRequest in;
+    in.source = source.value_or(QString());
+    in.format = format.value_or(QString());
+    in.mapping = mapping.value_or(QString());
+    in.publicationDate = date.value_or(QString());
+    in.force = r.json.value(QStringLiteral("force")).toBool();
+    QList<FieldError> errors;
+    if (format)
+        checkImport(in, errors);
+    for (const auto &e : errors)
+        v.add(e.field, e.message);
+    const QJsonValue k = r.json.value(QStringLiteral("storage_keys"));
+    bool badKeys = !k.isArray() || k.toArray().isEmpty() || k.toArray().size() > 10;
+    for (const auto &e : k.toArray()) {
+        if (!e.isString() || !objects::ObjectStore::isValidKey(e.toString()) || in.storageKeys.contains(e.toString()))
+            badKeys = true;
+        else
+            in.storageKeys << e.toString();
+    }
+    if (badKeys)
+        v.add(QStringLiteral("storage_keys"),
+              QStringLiteral("storage_keys must be 1 to 10 distinct storage keys (letters, digits, '.', '_', '-')"));
+    if (!v.ok())
+        return fail(v.error());
+    return in;
+}
+
+bool isMultipart(const ApiRequest &r)
+{
+    return QString::fromLatin1(r.header("content-type")).trimmed().startsWith(QStringLiteral("multipart/form-data"),
+                                                                               Qt::CaseInsensitive);
+}
+
+Result<ImportRequest> importFromMultipart(const ApiRequest &r, const QString &dir)
+{
+    auto form = multipart::parse(r.header("content-type"), r.body);
+    if (!form)
+        return fail(form.error());
+    ImportRequest in;
+    QList<FieldError> errors;
+    static const QStringList fields = {QStringLiteral("format"), QStringLiteral("source"), QStringLiteral("force"),
+                                       QStringLiteral("publication_date"), QStringLiteral("mapping")};
+    QSet<QString> seen, fileNames;
+    static const QRegularExpression fileRe(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"));
+    for (const auto &part : form->parts) {
+        if (part.fileName.isNull()) {
+            if (!fields.contains(part.name)) {
+                errors << FieldError{part.name, QStringLiteral("%1 is not a field of a list import").arg(part.name)};
+                continue;
+            }
+            if (seen.contains(part.name)) {
+                errors << FieldError{part.name, QStringLiteral("%1 is given twice").arg(part.name)};
+                continue;
+            }
+            seen.insert(part.name);
+            const QString value = QString::fromUtf8(part.body).trimmed();
+            if (part.name == QStringLiteral("format"))
+                in.format = value;
+            else if (part.name == QStringLiteral("source"))
+                in.source = value;
+            else if (part.name == QStringLiteral("mapping"))
+                in.mapping = value;
+            else if (part.name == QStringLiteral("publication_date"))
+                in.publicationDate = value;
+            else if (value == QStringLiteral("true") || value == QStringLiteral("false"))
+                in.force = value == QStringLiteral("true");
+            else
+                errors << FieldError{QStringLiteral("force"), QStringLiteral("force must be true or false")};
+            continue;
+        }
+        // A file: kept under its own name (sdn.csv, add.csv, … are recognised by it), nothing else of the path.
+        const QString name = part.fileName.section(u'/', -1).section(u'\\', -1);
+        if (!fileRe.match(name).hasMatch() || fileNames.contains(name)) {
+            errors << FieldError{QStringLiteral("files"),
+                                 QStringLiteral("each file needs a distinct name of letters, digits, '.', '_', '-'")};
+            continue;
+        }
+        fileNames.insert(name);
+        QFile f(QDir(dir).filePath(name));
+        if (!f.open(QIODevice::WriteOnly) || f.write(part.body) != part.body.size())
+            return fail(Error::internal(QStringLiteral("cannot stage an uploaded file")));
+        in.files << f.fileName();
+    }
+    if (!importFormats().contains(in.format))
+        errors << FieldError{QStringLiteral("format"),
+                             QStringLiteral("format must be one of: %1").arg(importFormats().join(QStringLiteral(", ")))};
+    if (in.source.isEmpty() && in.format == QStringLiteral("tabular"))
+        errors << FieldError{QStringLiteral("source"), QStringLiteral("source is required for format tabular")};
+    if (in.source.isEmpty()) {
+        if (const auto f = screening::parseFormat(in.format))
+            in.source = screening::formatSource(*f);
+    }
+    if (in.files.isEmpty() || in.files.size() > 10)
+        errors << FieldError{QStringLiteral("files"), QStringLiteral("a list import takes 1 to 10 files")};
+    checkImport(in, errors);
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    return in;
 }
 
 } // namespace
@@ -333,8 +519,14 @@ Controller makeScreeningController(Backend *backend)
             for (const auto &x : *st)
                 refresh.insert(x.source, x);
         QJsonArray data;
+        const QDate today = backend->clock().now().date();
         for (qsizetype i = page->offset(); i < result->size() && i < page->offset() + page->limit; ++i) {
             QJsonObject o = listJson(result->at(i));
+            // How old the data itself is, by its publication date (every list, with a download URL or not).
+            const QDate published = QDate::fromString(result->at(i).publicationDate, Qt::ISODate);
+            o.insert(QStringLiteral("publication_age_days"),
+                     published.isValid() ? QJsonValue(std::max<qint64>(0, published.daysTo(today)))
+                                         : QJsonValue(QJsonValue::Null));
             const auto it = refresh.constFind(result->at(i).source);
             if (it != refresh.cend())
                 o.insert(QStringLiteral("refresh"), refreshJson(*it));
@@ -347,49 +539,34 @@ Controller makeScreeningController(Backend *backend)
     // version of the source. Each file is linked under its storage key as name, so the parts of an OFAC CSV set
     // (sdn.csv, add.csv, alt.csv, sdn_comments.csv) are recognised as they are on disk.
     auto importList = [service, backend](const ApiRequest &r) {
-        Validator v(r.json);
-        v.only({QStringLiteral("source"), QStringLiteral("format"), QStringLiteral("storage_keys"),
-                QStringLiteral("publication_date")});
-        const auto source = v.string(QStringLiteral("source"), true, 1, 64);
-        QStringList formats;
-        for (const auto f : {screening::ListFormat::OfacSdnCsv, screening::ListFormat::OfacConsCsv, screening::ListFormat::UnXml,
-                             screening::ListFormat::EuFsfXml, screening::ListFormat::UkXml, screening::ListFormat::BisDplTxt,
-                             screening::ListFormat::CslCsv, screening::ListFormat::FtmJson})
-            formats << screening::formatName(f);
-        formats << QStringLiteral("tabular");
-        const auto format = v.oneOf(QStringLiteral("format"), formats, true);
-        const auto date = v.string(QStringLiteral("publication_date"), false, 10, 10);
-        static const QRegularExpression sourceRe(QStringLiteral("^[a-z0-9_]+$"));
-        if (source && !sourceRe.match(*source).hasMatch())
-            v.add(QStringLiteral("source"), QStringLiteral("source must be lower-case letters, digits and '_'"));
-        if (format && *format == QStringLiteral("tabular") && source && !screening::tabularSource(*source))
-            v.add(QStringLiteral("source"),
-                  QStringLiteral("source must name a shipped PEP or adverse-media mapping for format tabular"));
-        if (date && !QDate::fromString(*date, Qt::ISODate).isValid())
-            v.add(QStringLiteral("publication_date"), QStringLiteral("publication_date must be a date (YYYY-MM-DD)"));
-        QStringList keys;
-        const QJsonValue k = r.json.value(QStringLiteral("storage_keys"));
-        bool badKeys = !k.isArray() || k.toArray().isEmpty() || k.toArray().size() > 10;
-        for (const auto &e : k.toArray()) {
-            if (!e.isString() || !objects::ObjectStore::isValidKey(e.toString()) || keys.contains(e.toString()))
-                badKeys = true;
-            else
-                keys << e.toString();
-        }
-        if (badKeys)
-            v.add(QStringLiteral("storage_keys"),
-                  QStringLiteral("storage_keys must be 1 to 10 distinct storage keys (letters, digits, '.', '_', '-')"));
-        if (!v.ok())
-            return ApiResponse::error(v.error());
+        // Authentication, then permission, then the body: a viewer learns nothing about the format it sent.
         if (!r.actor.atLeast(Role::Admin))
             return ApiResponse::error(ErrorCode::Forbidden,
                                       QStringLiteral("Importing lists requires the admin role or a stronger one"));
-
         QTemporaryDir dir;
         if (!dir.isValid())
             return ApiResponse::error(Error::internal(QStringLiteral("no temporary directory for the import")));
-        QStringList files;
-        for (const auto &key : keys) {
+        ImportRequest in;
+        if (isMultipart(r)) {
+            auto parsed = importFromMultipart(r, dir.path());
+            if (!parsed)
+                return ApiResponse::error(parsed.error());
+            in = *parsed;
+        } else {
+            auto parsed = importFromJson(r);
+            if (!parsed)
+                return ApiResponse::error(parsed.error());
+            in = *parsed;
+        }
+        // An official list is the platform's: refused before any file is staged (the service checks it too).
+        if (!screening::isFirmListName(in.source) && !r.actor.platformAdmin)
+            return ApiResponse::error(
+                ErrorCode::Forbidden,
+                QStringLiteral("%1 is an official list shared by every firm: only a platform admin imports it. Import your "
+                               "own list under a firm: name (e.g. firm:watchlist)")
+                    .arg(in.source));
+        QStringList files = in.files;
+        for (const auto &key : in.storageKeys) {
             auto o = backend->objects().object(r.actor.firmId, key);
             if (!o)
                 return ApiResponse::error(o.error().code == ErrorCode::NotFound ? Error::make(
@@ -404,14 +581,18 @@ Controller makeScreeningController(Backend *backend)
         const QString sha = screening::ScreeningService::filesSha256(files);
         if (auto active = service().lists(r.actor); active) {
             for (const auto &l : *active) {
-                if (l.source == *source && l.sha256 == sha)
+                if (l.source == in.source && l.sha256 == sha)
                     return ApiResponse::error(ErrorCode::Conflict,
                                               QStringLiteral("Version %1 of %2 already has this checksum; nothing was imported")
                                                   .arg(l.version)
                                                   .arg(l.source));
             }
         }
-        auto imported = service().importList(r.actor, *format, files, *source, {}, date.value_or(QString()));
+        const QString format = in.format == QStringLiteral("tabular") && !in.mapping.isEmpty()
+            ? QStringLiteral("tabular:") + in.mapping
+            : in.format;
+        auto imported = service().importList(r.actor, format, files, in.source, {}, in.publicationDate,
+                                             in.force ? screening::ImportAge::AllowOlder : screening::ImportAge::RefuseOlder);
         if (!imported && imported.error().code == ErrorCode::Validation)
             // The request was valid; the file is what failed: 422 with the importer's reason.
             return ApiResponse::error(
@@ -422,6 +603,7 @@ Controller makeScreeningController(Backend *backend)
         if (imported) {
             body = listJson(*imported);
             body.insert(QStringLiteral("monitoring_alerts"), imported->alerts);
+            body.insert(QStringLiteral("forced"), imported->forced);
         }
         return imported ? ApiResponse::json(body, 201) : ApiResponse::error(imported.error());
     };
@@ -472,7 +654,8 @@ Controller makeScreeningController(Backend *backend)
             {Method::Post, QStringLiteral("/aml/screenings/:id/matches/:matchId/resolve"), QStringLiteral("jwt (≥ analyst)"),
              resolve, BodyKind::Json}, // 57
             {Method::Get, QStringLiteral("/aml/lists"), QStringLiteral("jwt | key:aml:read"), lists, BodyKind::None}, // 58
-            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), importList, BodyKind::Json,
+            {Method::Post, QStringLiteral("/aml/lists/import"), QStringLiteral("jwt (≥ admin)"), importList,
+             BodyKind::JsonOrMultipart,
              A::Available, Execution::Worker}, // 59
             {Method::Post, QStringLiteral("/aml/monitoring"), QStringLiteral("jwt (≥ analyst)"), monitoring,
              BodyKind::Json}, // 60
