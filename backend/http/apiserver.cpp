@@ -58,8 +58,10 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
                                             .idleTimeoutMs = cfg.idleTimeoutMs,
                                             .bodyLimitBytes = cfg.bodyLimitBytes,
                                             .maxHeaderBytes = 16 * 1024,
-                                            .pathLimits = ApiRouter::uploadLimits(cfg)};
+                                            .maxBufferedPerClient = cfg.bufferedBytesPerClient,
+                                            .maxBufferedTotal = cfg.bufferedBytesTotal};
             auto *tcp = new GuardedTcpServer(limits, router);
+            tcp->setAdmissionCheck([router](const RequestHead &head) { return router->admit(head); });
             if (!tcp->listen(address, port)) {
                 result
                     = fail(Error::make(ErrorCode::Unavailable,

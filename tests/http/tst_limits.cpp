@@ -263,8 +263,12 @@ private slots:
         QTest::newRow("one 17 KiB header") << QByteArray(start + "X-Big: " + QByteArray(17 * 1024, 'a') + "\r\n\r\n") << 431;
         QTest::newRow("200 headers, 20 KiB") << QByteArray(many + "\r\n") << 431;
         QTest::newRow("20 KiB never terminated") << QByteArray(start + "X-Big: " + QByteArray(20 * 1024, 'a')) << 431;
-        QTest::newRow("12 KiB, under the limit")
-            << QByteArray(start + "X-Big: " + QByteArray(12 * 1024, 'a') + "\r\n\r\n") << 200;
+        QTest::newRow("12 KiB in three fields, under the limit")
+            << QByteArray(start + "X-Big-1: " + QByteArray(4 * 1024, 'a') + "\r\nX-Big-2: " + QByteArray(4 * 1024, 'a')
+                          + "\r\nX-Big-3: " + QByteArray(4 * 1024, 'a') + "\r\n\r\n")
+            << 200;
+        // QHttpServer 6.4 drops every header of a block with a field over 8 KiB: refused instead.
+        QTest::newRow("one 9 KiB field") << QByteArray(start + "X-Big: " + QByteArray(9 * 1024, 'a') + "\r\n\r\n") << 431;
     }
 
     void headerSizes()

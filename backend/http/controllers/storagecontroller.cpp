@@ -70,6 +70,14 @@ Controller makeStorageController(Backend *backend)
         req.expiresIn = expiresIn;
         return answer(store().presign(r.actor, req), presignedJson);
     };
+    // From the head alone, before the body is read: signature, expiry, method and content type.
+    auto uploadHead = [store](const ApiRequest &r) -> std::optional<ApiResponse> {
+        const auto grant
+            = store().verify(signedRequest(r), objects::Access::Write, QString::fromLatin1(r.header("content-type")), r.ip);
+        if (!grant)
+            return ApiResponse::error(grant.error());
+        return std::nullopt;
+    };
     auto upload = [store](const ApiRequest &r) {
         const auto grant
             = store().verify(signedRequest(r), objects::Access::Write, QString::fromLatin1(r.header("content-type")), r.ip);
@@ -107,7 +115,7 @@ Controller makeStorageController(Backend *backend)
              QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), presign, BodyKind::Json}, // 91
             // Uploads fsync and downloads hash up to the size limit: off the server thread.
             {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), upload, BodyKind::Raw,
-             A::Available, E::Worker}, // 92
+             A::Available, E::Worker, backend ? backend->config().storageMaxBytes : Config().storageMaxBytes, uploadHead}, // 92
             {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), download, BodyKind::None,
              A::Available, E::Worker}, // 93
         },
