@@ -441,6 +441,38 @@ private slots:
         QCOMPARE(ids.size(), 5);
     }
 
+    // A service's internal error names files and SQL; the answer carries a generic message with
+    // the request id (in the contract's three fields), the detail goes to the log only.
+    void internalErrorHidesItsDetail()
+    {
+        Config config;
+        FakeClock clock;
+        ApiRouter router(config, clock);
+        Route failing;
+        failing.method = Method::Get;
+        failing.path = QStringLiteral("/failing");
+        failing.auth = QStringLiteral("public");
+        failing.handler = [](const ApiRequest &) {
+            return ApiResponse::error(Error::internal(
+                QStringLiteral("cannot open /var/lib/kyconnect/objects/f00/secret.bin: SELECT file FROM storage_objects")));
+        };
+        Controller c;
+        c.category = QStringLiteral("Test");
+        c.routes << failing;
+        router.addController(std::move(c));
+
+        QString rid;
+        const ApiResponse res = router.dispatch(incoming("GET", "/api/v1/failing"), &rid);
+        QCOMPARE(res.status, 500);
+        const QString mismatch = contractErrorMismatch(res.body, 500, false);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        QVERIFY2(!res.body.contains("/var/lib"), res.body.constData());
+        QVERIFY2(!res.body.contains("secret"), res.body.constData());
+        QVERIFY2(!res.body.contains("SELECT"), res.body.constData());
+        QVERIFY(!rid.isEmpty());
+        QVERIFY2(res.body.contains(rid.toLatin1()), res.body.constData());
+    }
+
     // A handler that throws answers 500 without the exception's text; no sockets involved.
     void unhandledExceptionIs500WithoutInternals_data()
     {

@@ -27,6 +27,8 @@
 #include <QUrlQuery>
 #include <QtTest>
 
+#include <array>
+
 using namespace kyc;
 using namespace Qt::Literals::StringLiterals;
 using test::HttpResult;
@@ -630,6 +632,158 @@ private slots:
         EXPECT(test::request(port(), "PUT", "/api/v1/storage/objects/", twoMiB), 413);
         EXPECT(test::request(port(), "POST", "/api/v1/storage/objects/x", twoMiB), 413);
         QCOMPARE(test::request(port(), "GET", "/api/v1/health").status, 200);
+    }
+
+    // Attack 5: an upload's URL is checked from the head, before a byte of the body is read. The
+    // answer arrives while the client has sent only 64 KiB of the declared size, and the guard has
+    // counted no body byte and buffers nothing.
+    void uploadRefusedBeforeTheBody_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::addColumn<int>("status");
+        QTest::newRow("anonymous, no URL") << u"anonymous"_s << 403;
+        QTest::newRow("forged signature") << u"forged"_s << 403;
+        QTest::newRow("URL of another key") << u"other key"_s << 403;
+        QTest::newRow("download URL") << u"download URL"_s << 403;
+        QTest::newRow("expired") << u"expired"_s << 403;
+        QTest::newRow("not the bound content type") << u"content type"_s << 403;
+        QTest::newRow("over the size limit") << u"too large"_s << 413;
+    }
+
+    void uploadRefusedBeforeTheBody()
+    {
+        QFETCH(QString, how);
+        QFETCH(int, status);
+
+        qint64 declared = kStorageMax;
+        QByteArray contentType = "application/octet-stream";
+        QByteArray target;
+        if (how == u"anonymous"_s) {
+            target = "/api/v1/storage/objects/anon.bin";
+        } else if (how == u"forged"_s) {
+            target = withParam(urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst), u"signature"_s, QString(64, u'a'));
+        } else if (how == u"other key"_s) {
+            target = urlFor(u"PUT"_s, u"other-key.bin"_s, m_analyst);
+            target.replace("/other-key.bin?", "/anon.bin?");
+        } else if (how == u"download URL"_s) {
+            EXPECT(upload(u"anon.bin"_s, "x", m_analyst), 201);
+            target = urlFor(u"GET"_s, u"anon.bin"_s, m_viewer);
+        } else if (how == u"expired"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst, {}, 5);
+            m_server->clock().advanceMs(6'000);
+        } else if (how == u"content type"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst, u"application/pdf"_s);
+        } else if (how == u"too large"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst);
+            declared = kStorageMax + 1;
+        }
+        QVERIFY(!target.isEmpty());
+        auto *guard = m_server->server().router()->findChild<http::GuardedTcpServer *>();
+        QVERIFY(guard);
+        const qint64 bodyBefore = guard->bodyBytesReceived();
+        const QByteArray shaBefore = backend().objects().object(m_firmA, u"anon.bin"_s)
+                                         ? backend().objects().object(m_firmA, u"anon.bin"_s)->sha256.toLatin1()
+                                         : QByteArray();
+
+        QTcpSocket s;
+        s.connectToHost(u"127.0.0.1"_s, port());
+        QVERIFY(s.waitForConnected(10000));
+        s.write("PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + contentType
+                + "\r\nContent-Length: " + QByteArray::number(declared) + "\r\n\r\n");
+        s.write(QByteArray(64 * 1024, 'b')); // and not a byte more
+        QByteArray answer;
+        HttpResult r;
+        while (test::parseResponse(answer, r) < 0 && s.waitForReadyRead(10000))
+            answer += s.readAll();
+        QVERIFY2(r.ok, answer.constData());
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.headers.value("connection").toLower(), QByteArray("close"));
+        QCOMPARE(guard->bodyBytesReceived(), bodyBefore);
+        QCOMPARE(guard->bufferedBytes(), qint64(0));
+        const auto after = backend().objects().object(m_firmA, u"anon.bin"_s);
+        QCOMPARE(after ? after->sha256.toLatin1() : QByteArray(), shaBefore);
+    }
+
+    // Issue 8's own attack: six anonymous 60 MiB PUTs at once against the default 64 MiB limit.
+    // Each is refused from its head; no body byte is buffered.
+    void anonymousLargeUploadsBufferNothing()
+    {
+        test::TestServer server; // default limits
+        QVERIFY(server.port());
+        auto *guard = server.server().router()->findChild<http::GuardedTcpServer *>();
+        QVERIFY(guard);
+        std::array<QTcpSocket, 6> sockets;
+        for (auto &s : sockets) {
+            s.connectToHost(u"127.0.0.1"_s, server.port());
+            QVERIFY(s.waitForConnected(10000));
+            s.write("PUT /api/v1/storage/objects/big.bin?firm=" + newId().toLatin1()
+                    + "&method=PUT&expires=9999999999&by=system&signature=" + QByteArray(64, '0')
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                    + QByteArray::number(60 * 1024 * 1024) + "\r\n\r\n" + QByteArray(64 * 1024, 'z'));
+        }
+        for (auto &s : sockets) {
+            QByteArray answer;
+            HttpResult r;
+            while (test::parseResponse(answer, r) < 0 && s.waitForReadyRead(10000))
+                answer += s.readAll();
+            QVERIFY2(r.ok, answer.constData());
+            QCOMPARE(r.status, 403);
+        }
+        QCOMPARE(guard->bodyBytesReceived(), qint64(0));
+        QCOMPARE(guard->peakBufferedBytes(), qint64(0));
+    }
+
+    // Declared body bytes in progress are capped per client address: a second upload while the
+    // first is still arriving is 503 (answered from its head); once the first is done, uploads
+    // are accepted again.
+    void bufferedBytesCapped()
+    {
+        Config config = test::testConfig();
+        config.storageMaxBytes = 2 * 1024 * 1024;
+        config.bufferedBytesPerClient = 3 * 1024 * 1024;
+        test::TestServer server(config);
+        QVERIFY(server.port());
+        auto &accounts = server.backend().accounts();
+        auto firm = accounts.createFirm({u"Cap Ltd"_s, u"GB"_s, {}, u"owner@cap.test"_s, kPassword, u"Cap Owner"_s, {}});
+        QVERIFY(firm);
+        auto session = server.backend().auth().openSession(firm->second, u"127.0.0.1"_s, u"test"_s);
+        QVERIFY(session);
+        auto presignFor = [&](const QString &key) {
+            const QByteArray body = QJsonDocument(QJsonObject{{u"method"_s, u"PUT"_s}, {u"key"_s, key}}).toJson();
+            const HttpResult r = test::request(server.port(), "POST", "/api/v1/storage/presign", body,
+                                               {{"Authorization", "Bearer " + session->accessToken.toLatin1()}});
+            return targetOf(r.json().value(u"url"_s).toString());
+        };
+        auto *guard = server.server().router()->findChild<http::GuardedTcpServer *>();
+        const qint64 size = 2 * 1024 * 1024;
+        const QByteArray bytes(size, 'q');
+
+        QTcpSocket first;
+        first.connectToHost(u"127.0.0.1"_s, server.port());
+        QVERIFY(first.waitForConnected(10000));
+        first.write("PUT " + presignFor(u"first.bin"_s) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                    + QByteArray::number(size) + "\r\n\r\n" + bytes.left(1024));
+        first.flush();
+        QTRY_COMPARE_WITH_TIMEOUT(guard->bufferedBytes(), size, 10000);
+
+        const HttpResult second = test::request(server.port(), "PUT", presignFor(u"second.bin"_s), bytes,
+                                                {{"Content-Type", "application/octet-stream"}});
+        EXPECT(second, 503);
+        QVERIFY(!server.backend().objects().object(firm->first.id, u"second.bin"_s));
+
+        first.write(bytes.mid(1024));
+        QByteArray answer;
+        HttpResult r;
+        while (test::parseResponse(answer, r) < 0 && first.waitForReadyRead(10000))
+            answer += first.readAll();
+        QCOMPARE(r.status, 201);
+        first.disconnectFromHost();
+        QTRY_COMPARE_WITH_TIMEOUT(guard->bufferedBytes(), qint64(0), 10000);
+        EXPECT(test::request(server.port(), "PUT", presignFor(u"third.bin"_s), bytes,
+                             {{"Content-Type", "application/octet-stream"}}),
+               201);
+        // Never two uploads' worth at once (the small presign bodies aside).
+        QVERIFY(guard->peakBufferedBytes() >= size && guard->peakBufferedBytes() < size + 64 * 1024);
     }
 
     // The service refuses too much on its own as well (the GUI calls it in-process).
