@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -463,6 +464,10 @@ namespace {
 
 constexpr int kMaxDraining = 1024;
 constexpr int kDrainMs = 1000;
+// Refusals in one turn of the event loop before accepting pauses until the next turn: QTcpServer
+// accepts in a loop while the backlog has connections, and clients refused over the cap come
+// straight back, so without a pause the admitted connections would wait behind the refusals.
+constexpr int kRefusalsPerTurn = 64;
 
 // The whole answer to a connection over the cap, built once.
 const QByteArray &overCapAnswer()
@@ -518,6 +523,14 @@ GuardedTcpServer::GuardedTcpServer(Limits limits, QObject *parent)
         m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
         connect(m_epollNotifier, &QSocketNotifier::activated, this, [this] { drainReadable(); });
     }
+    // Once the last connection has gone (and stayed gone a moment), freed memory goes back to the
+    // system: a burst of connections leaves many small freed blocks the allocator would keep.
+    m_trim.setSingleShot(true);
+    m_trim.setInterval(2000);
+    connect(&m_trim, &QTimer::timeout, this, [this] {
+        if (m_guards.isEmpty())
+            ::malloc_trim(0);
+    });
     m_drainTimer.setInterval(100);
     connect(&m_drainTimer, &QTimer::timeout, this, [this] { closeExpiredDrains(nowMs()); });
 }
@@ -577,8 +590,10 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         m_guards.remove(guard);
         if (guard->reserved() > 0)
             release(guard->peer(), guard->reserved());
-        if (m_guards.isEmpty())
+        if (m_guards.isEmpty()) {
             m_sweep.stop();
+            m_trim.start();
+        }
     });
     if (!m_sweep.isActive())
         m_sweep.start();
@@ -596,6 +611,20 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 void GuardedTcpServer::refuseOverCap(int fd)
 {
     ++m_refused;
+    if (++m_refusedThisTurn >= kRefusalsPerTurn && maxPendingConnections() > 0) {
+        // QTcpServer stops accepting once its pending connections reach this maximum, until
+        // resumeAccepting(); the next turn of the event loop resumes.
+        m_maxPending = maxPendingConnections();
+        setMaxPendingConnections(0);
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_refusedThisTurn = 0;
+                setMaxPendingConnections(m_maxPending);
+                resumeAccepting();
+            },
+            Qt::QueuedConnection);
+    }
     emit connectionRejected(QStringLiteral("connection limit reached"));
     drainFd(fd);
     const QByteArray &answer = overCapAnswer();

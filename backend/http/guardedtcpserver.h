@@ -125,6 +125,9 @@ private:
     QHash<int, quint64> m_drainingGeneration;
     quint64 m_nextGeneration = 0;
     QTimer m_drainTimer;
+    int m_refusedThisTurn = 0;
+    int m_maxPending = 30;
+    QTimer m_trim;
 };
 
 // QHttpServer 6.4 reads a request's line and headers one byte per QIODevice::read() call: a JWT in
