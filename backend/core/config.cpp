@@ -69,6 +69,7 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     if (const auto v = get("MAIL_FROM"); !v.isEmpty())
         c.mailFrom = v;
     c.listSourcesFile = get("LIST_SOURCES_FILE").trimmed();
+    c.trustedProxies = get("TRUSTED_PROXIES").trimmed(); // parsed (and refused if malformed) by the API server
     if (const auto v = get("PUBLIC_URL"); !v.isEmpty()) {
         // Pre-signed URLs are built on it: an absolute http(s) URL, optionally with a path prefix.
         const QUrl url(v.trimmed(), QUrl::StrictMode);

@@ -297,6 +297,18 @@ const ApiRouter::Compiled *ApiRouter::resolve(QByteArrayView method, QByteArrayV
     return m ? r : nullptr;
 }
 
+QHostAddress ApiRouter::clientAddress(const QHostAddress &peer, const QList<std::pair<QByteArray, QByteArray>> &headers) const
+{
+    if (m_proxies.isEmpty())
+        return peer;
+    QByteArray forwarded;
+    for (const auto &[k, v] : headers) {
+        if (k == "x-forwarded-for")
+            forwarded += (forwarded.isEmpty() ? QByteArray() : QByteArray(",")) + v;
+    }
+    return m_proxies.clientOf(peer, forwarded);
+}
+
 qint64 ApiRouter::bodyLimitFor(QByteArrayView method, QByteArrayView encodedPath) const
 {
     if (const qsizetype q = encodedPath.indexOf('?'); q >= 0)
@@ -332,7 +344,7 @@ Admission ApiRouter::admit(const RequestHead &head)
     req.params = params;
     req.query = QUrlQuery(QString::fromUtf8(query));
     req.headers = headerFields(head.head);
-    req.ip = normaliseIp(head.peer);
+    req.ip = normaliseIp(clientAddress(head.peer, req.headers));
     req.actor.ip = req.ip;
     std::optional<ApiResponse> refusal;
     try {
@@ -360,7 +372,7 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
                                   QStringLiteral("Request body exceeds the limit of %1 bytes").arg(bodyLimit));
 
     const auto rateGeneral = [&]() -> std::optional<ApiResponse> {
-        const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip);
+        const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, clientKey(req.ip));
         if (d.allowed)
             return std::nullopt;
         return ApiResponse::error(ErrorCode::RateLimited,
@@ -426,17 +438,17 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
     std::optional<RateLimiter::Decision> decision;
     switch (r->bucket) {
     case Bucket::Unlimited: break;
-    case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip); break;
-    case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, req.ip); break;
+    case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, clientKey(req.ip)); break;
+    case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, clientKey(req.ip)); break;
     case Bucket::ForgotPassword:
-        decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, req.ip);
+        decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, clientKey(req.ip));
         break;
     case Bucket::Onboarding: {
         if (auto bad = parseBody())
             return *bad;
         const QString email = req.json.value(QStringLiteral("email")).toString().trimmed().toLower();
         decision = m_limiter.hit(QStringLiteral("onboarding"), m_config.onboardingRate,
-                                 email.isEmpty() ? QStringLiteral("ip:") + req.ip : email);
+                                 email.isEmpty() ? QStringLiteral("ip:") + clientKey(req.ip) : email);
         break;
     }
     }
@@ -484,7 +496,7 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     // The guard may have moved the header lines into this connection's stash: they come back here.
     in.headers = HeaderStash::restore(it->stash, request.headers());
     in.body = request.body();
-    in.ip = normaliseIp(request.remoteAddress());
+    in.ip = normaliseIp(clientAddress(request.remoteAddress(), in.headers));
     const bool head = request.method() == QHttpServerRequest::Method::Head;
 
     Prepared p = prepare(in);

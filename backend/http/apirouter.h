@@ -57,6 +57,8 @@ public:
     void setAuthenticator(std::unique_ptr<Authenticator> authenticator) { m_authenticator = std::move(authenticator); }
     [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
     [[nodiscard]] RateLimiter &rateLimiter() { return m_limiter; }
+    // Proxies whose X-Forwarded-For names the client (none by default).
+    void setTrustedProxies(TrustedProxies proxies) { m_proxies = std::move(proxies); }
 
     // Routes and answers one request on the calling thread; used directly by tests.
     [[nodiscard]] ApiResponse dispatch(const IncomingRequest &in, QString *requestIdOut = nullptr);
@@ -93,9 +95,14 @@ private:
     const Compiled *resolve(QByteArrayView method, QByteArrayView encodedPath, QHash<QString, QString> &params,
                             QList<QByteArray> &allowed, QString *decodedPath = nullptr) const;
 
+    // The client of a request: the peer, or with a trusted proxy, what its X-Forwarded-For says.
+    [[nodiscard]] QHostAddress clientAddress(const QHostAddress &peer,
+                                             const QList<std::pair<QByteArray, QByteArray>> &headers) const;
+
     Config m_config;
     const Clock &m_clock;
     RateLimiter m_limiter;
+    TrustedProxies m_proxies;
     std::unique_ptr<Authenticator> m_authenticator;
     QList<Controller> m_controllers;
     std::vector<std::unique_ptr<Compiled>> m_routes;
