@@ -279,8 +279,8 @@ private:
             bool completed = false;
             while (!completed) {
                 const char *data = m_header.constData();
-                const auto *lf = static_cast<const char *>(
-                    std::memchr(data + m_lineFrom, '\n', size_t(m_header.size() - m_lineFrom)));
+                const auto *lf
+                    = static_cast<const char *>(std::memchr(data + m_lineFrom, '\n', size_t(m_header.size() - m_lineFrom)));
                 if (!lf)
                     break;
                 const qsizetype lineEnd = lf + 1 - data;

@@ -144,9 +144,9 @@ Result<TrustedProxies> TrustedProxies::parse(const QString &list)
             range = {a, a.protocol() == QAbstractSocket::IPv4Protocol ? 32 : 128};
         }
         if (range.first.isNull() || range.second < 0)
-            return fail(Error::validation(QStringLiteral("KYCONNECT_TRUSTED_PROXIES"),
-                                          QStringLiteral("KYCONNECT_TRUSTED_PROXIES: \"%1\" is not an address or CIDR range")
-                                              .arg(entry)));
+            return fail(Error::validation(
+                QStringLiteral("KYCONNECT_TRUSTED_PROXIES"),
+                QStringLiteral("KYCONNECT_TRUSTED_PROXIES: \"%1\" is not an address or CIDR range").arg(entry)));
         out.m_ranges << range;
     }
     return out;

@@ -361,7 +361,8 @@ void TestRateLimiter::trustedProxies_data()
                                     << QStringLiteral("10.0.0.1");
     QTest::newRow("untrusted peer") << proxies << QStringLiteral("198.51.100.1") << QByteArray("203.0.113.9")
                                     << QStringLiteral("198.51.100.1");
-    QTest::newRow("one hop") << proxies << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9") << QStringLiteral("203.0.113.9");
+    QTest::newRow("one hop") << proxies << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9")
+                             << QStringLiteral("203.0.113.9");
     QTest::newRow("spoofed left entries ignored")
         << proxies << QStringLiteral("10.0.0.1") << QByteArray("1.2.3.4, 203.0.113.9") << QStringLiteral("203.0.113.9");
     QTest::newRow("chain of trusted proxies")

@@ -58,7 +58,8 @@ function setup(thread) table.insert(threads, thread) end
 function init(args)
   counts = {}
   i = 0
-  local auth = { ["Authorization"] = "Bearer )" + token + R"(" }
+  local auth = { ["Authorization"] = "Bearer )"
+        + token + R"(" }
   reqs = {
     wrk.format("GET", "/api/v1/health"),
     wrk.format("GET", "/api/v1/auth/me", auth),
@@ -158,10 +159,13 @@ int main(int argc, char **argv)
     test::TestServer server(cfg);
     if (!server.port())
         return 1;
-    auto firm = server.backend().accounts().createFirm({QStringLiteral("Load Ltd"), QStringLiteral("GB"), {},
+    auto firm = server.backend().accounts().createFirm({QStringLiteral("Load Ltd"),
+                                                        QStringLiteral("GB"),
+                                                        {},
                                                         QStringLiteral("owner@load.test"),
                                                         QStringLiteral("correct horse battery staple"),
-                                                        QStringLiteral("Load Owner"), {}});
+                                                        QStringLiteral("Load Owner"),
+                                                        {}});
     if (!firm)
         return 1;
     auto session = server.backend().auth().openSession(firm->second, QStringLiteral("127.0.0.1"), QStringLiteral("bench"));
@@ -190,10 +194,10 @@ int main(int argc, char **argv)
             return 1;
         qint64 rssPeak = residentKiB();
         QProcess wrk;
-        wrk.start(QStringLiteral("wrk"), {QStringLiteral("-t2"), QStringLiteral("-c%1").arg(connections),
-                                          QStringLiteral("-d%1s").arg(seconds), QStringLiteral("--timeout"),
-                                          QStringLiteral("5s"), QStringLiteral("-s"), script,
-                                          QStringLiteral("http://127.0.0.1:%1").arg(server.port())});
+        wrk.start(QStringLiteral("wrk"),
+                  {QStringLiteral("-t2"), QStringLiteral("-c%1").arg(connections), QStringLiteral("-d%1s").arg(seconds),
+                   QStringLiteral("--timeout"), QStringLiteral("5s"), QStringLiteral("-s"), script,
+                   QStringLiteral("http://127.0.0.1:%1").arg(server.port())});
         if (!wrk.waitForStarted(5000))
             return 1;
         while (!wrk.waitForFinished(0) && wrk.state() != QProcess::NotRunning) {
@@ -221,7 +225,8 @@ int main(int argc, char **argv)
         }
         qint64 socketErrors = 0;
         QString socketDetail;
-        if (const auto m = QRegularExpression(QStringLiteral("SOCKETERRORS (\\d+) (\\d+) (\\d+) (\\d+)")).match(out); m.hasMatch()) {
+        if (const auto m = QRegularExpression(QStringLiteral("SOCKETERRORS (\\d+) (\\d+) (\\d+) (\\d+)")).match(out);
+            m.hasMatch()) {
             for (int i = 1; i <= 4; ++i)
                 socketErrors += m.captured(i).toLongLong();
             socketDetail = QStringLiteral("connect %1, read %2, write %3, timeout %4")
@@ -238,8 +243,9 @@ int main(int argc, char **argv)
         std::printf("requests/s %.0f; statuses %s\n", rps, qPrintable(statuses.join(QStringLiteral(", "))));
         std::printf("errors other than 503: %lld (socket: %s; unexpected statuses: %lld)\n", socketErrors + unexpected,
                     qPrintable(socketDetail), unexpected);
-        std::printf("/health on a connection inside the cap: %zu answers, %d failed, max %.1f ms, p99 %.1f ms (target <= 100 ms)\n",
-                    lat.size(), probe.failures, maxMs, p99);
+        std::printf(
+            "/health on a connection inside the cap: %zu answers, %d failed, max %.1f ms, p99 %.1f ms (target <= 100 ms)\n",
+            lat.size(), probe.failures, maxMs, p99);
         probe.socket.disconnectFromHost();
 
         // Resident memory after the load settles.

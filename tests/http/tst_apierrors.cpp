@@ -198,8 +198,9 @@ private slots:
                                         << QByteArrayList{"GET", "HEAD", "PATCH"};
         QTest::newRow("POST /users/:id") << QByteArray("POST") << user << credentials << json << 405 << false
                                          << QByteArrayList{"GET", "HEAD", "PATCH"};
-        QTest::newRow("DELETE /onboarding/cases") << QByteArray("DELETE") << QByteArray("/api/v1/onboarding/cases")
-                                                  << QByteArray() << QByteArray() << 405 << false << QByteArrayList{"GET", "HEAD"};
+        QTest::newRow("DELETE /onboarding/cases")
+            << QByteArray("DELETE") << QByteArray("/api/v1/onboarding/cases") << QByteArray() << QByteArray() << 405 << false
+            << QByteArrayList{"GET", "HEAD"};
         QTest::newRow("GET /api-keys/:id/rotate") << QByteArray("GET") << withId("/api/v1/api-keys/", "/rotate") << QByteArray()
                                                   << QByteArray() << 405 << false << QByteArrayList{"POST"};
 
@@ -281,7 +282,8 @@ private slots:
         QTest::newRow("/auth/login") << QByteArray("/api/v1/auth/login") << QByteArrayList{"OPTIONS", "POST"};
         QTest::newRow("/onboarding/cases/:id")
             << withId("/api/v1/onboarding/cases/") << QByteArrayList{"GET", "HEAD", "OPTIONS", "PATCH"};
-        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/") << QByteArrayList{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH"};
+        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/")
+                                       << QByteArrayList{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH"};
     }
 
     void optionsAnswersAllow()

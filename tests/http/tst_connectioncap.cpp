@@ -52,8 +52,7 @@ private slots:
             c.socket = std::make_unique<QTcpSocket>();
             QTcpSocket *s = c.socket.get();
             Client *client = &c;
-            connect(s, &QTcpSocket::connected, s,
-                    [s] { s->write("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); });
+            connect(s, &QTcpSocket::connected, s, [s] { s->write("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); });
             connect(s, &QTcpSocket::readyRead, s, [s, client, &ended] {
                 client->received += s->readAll();
                 test::HttpResult r;
@@ -93,8 +92,9 @@ private slots:
             else
                 other << QStringLiteral("%1: %2").arg(c.status).arg(QString::fromLatin1(c.received.left(60)));
         }
-        QVERIFY2(other.isEmpty(), qPrintable(QStringLiteral("%1 answers neither 200 nor 503, e.g. ").arg(other.size())
-                                             + other.mid(0, 5).join(QStringLiteral(" | "))));
+        QVERIFY2(other.isEmpty(),
+                 qPrintable(QStringLiteral("%1 answers neither 200 nor 503, e.g. ").arg(other.size())
+                            + other.mid(0, 5).join(QStringLiteral(" | "))));
         QVERIFY(ok >= 1);
         QVERIFY(refused >= 1);
         QCOMPARE(ok + refused, kClients);

@@ -200,9 +200,13 @@ private slots:
     {
         test::TestServer server; // the default general limit, 1 MiB
         QVERIFY(server.port());
-        auto firm = server.backend().accounts().createFirm(
-            {QStringLiteral("Batch Ltd"), QStringLiteral("GB"), {}, QStringLiteral("owner@batch.test"),
-             QStringLiteral("correct horse battery staple"), QStringLiteral("Batch Owner"), {}});
+        auto firm = server.backend().accounts().createFirm({QStringLiteral("Batch Ltd"),
+                                                            QStringLiteral("GB"),
+                                                            {},
+                                                            QStringLiteral("owner@batch.test"),
+                                                            QStringLiteral("correct horse battery staple"),
+                                                            QStringLiteral("Batch Owner"),
+                                                            {}});
         QVERIFY(firm);
         auto session = server.backend().auth().openSession(firm->second, QStringLiteral("127.0.0.1"), QStringLiteral("t"));
         QVERIFY(session);
@@ -214,10 +218,11 @@ private slots:
             subjects.append(QJsonObject{
                 {QStringLiteral("name"), QStringLiteral("Subject Number %1 Alexandria Konstantinopoulou-Smythe").arg(i)},
                 {QStringLiteral("type"), QStringLiteral("person")},
-                {QStringLiteral("birth_date"), QStringLiteral("19%1-%2-%3")
-                                                   .arg(10 + i % 90)
-                                                   .arg(1 + i % 12, 2, 10, QLatin1Char('0'))
-                                                   .arg(1 + i % 28, 2, 10, QLatin1Char('0'))},
+                {QStringLiteral("birth_date"),
+                 QStringLiteral("19%1-%2-%3")
+                     .arg(10 + i % 90)
+                     .arg(1 + i % 12, 2, 10, QLatin1Char('0'))
+                     .arg(1 + i % 28, 2, 10, QLatin1Char('0'))},
                 {QStringLiteral("country"), QString::fromLatin1(kCountries[i % 10])},
                 {QStringLiteral("reference"), QStringLiteral("CUST-2026-%1-ONBOARDING-REVIEW").arg(i, 8, 10, QLatin1Char('0'))}});
         }

@@ -132,8 +132,8 @@ private slots:
             << post("Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFFFFFFFF\r\nx\r\n0\r\n\r\n") << 411;
         // Line ends and control bytes.
         QTest::newRow("bare LF everywhere") << QByteArray("GET /api/v1/health HTTP/1.1\nHost: 127.0.0.1\n\n") << 400;
-        QTest::newRow("bare LF in a header") << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\nX-A: b\r\n\r\n")
-                                             << 400;
+        QTest::newRow("bare LF in a header")
+            << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\nX-A: b\r\n\r\n") << 400;
         QTest::newRow("bare LF ends the head") << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\n") << 400;
         QTest::newRow("bare LF, CL hidden") << QByteArray("POST /api/v1/auth/login HTTP/1.1\r\nX: y\nContent-Length: 41\r\n\r\n")
                 + json << 400;
@@ -151,8 +151,9 @@ private slots:
         QTest::newRow("no colon") << QByteArray("GET /api/v1/health HTTP/1.1\r\nJunk\r\n\r\n") << 400;
         QTest::newRow("two Hosts") << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << 400;
         QTest::newRow("Host with a slash") << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: a/b\r\n\r\n") << 400;
-        QTest::newRow("websocket upgrade")
-            << QByteArray("GET /api/v1/health HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n") << 400;
+        QTest::newRow("websocket upgrade") << QByteArray(
+            "GET /api/v1/health HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                                           << 400;
         // Request lines.
         QTest::newRow("leading CRLF") << QByteArray("\r\nGET /api/v1/health HTTP/1.1\r\n\r\n") << 400;
         QTest::newRow("double space") << QByteArray("GET  /api/v1/health HTTP/1.1\r\n\r\n") << 400;

@@ -685,8 +685,8 @@ private slots:
         QVERIFY(guard);
         const qint64 bodyBefore = guard->bodyBytesReceived();
         const QByteArray shaBefore = backend().objects().object(m_firmA, u"anon.bin"_s)
-                                         ? backend().objects().object(m_firmA, u"anon.bin"_s)->sha256.toLatin1()
-                                         : QByteArray();
+            ? backend().objects().object(m_firmA, u"anon.bin"_s)->sha256.toLatin1()
+            : QByteArray();
 
         QTcpSocket s;
         s.connectToHost(u"127.0.0.1"_s, port());
@@ -811,7 +811,8 @@ private slots:
         QFETCH(QByteArray, sent);
         QFETCH(int, status);
         const QString key = u"typed-"_s + QString::number(qHash(QString::fromLatin1(sent) + bound));
-        const QByteArray bytes = bound.startsWith(u"application/pdf"_s) ? QByteArray("%PDF-1.7\n1 0 obj") : QByteArray("a,b\n1,2\n");
+        const QByteArray bytes
+            = bound.startsWith(u"application/pdf"_s) ? QByteArray("%PDF-1.7\n1 0 obj") : QByteArray("a,b\n1,2\n");
         EXPECT(put(urlFor(u"PUT"_s, key, m_analyst, bound), bytes, sent), status);
         QCOMPARE(bool(backend().objects().object(m_firmA, key)), status == 201);
     }
@@ -847,7 +848,8 @@ private slots:
         QFETCH(QByteArray, contentType);
         QFETCH(QByteArray, bytes);
         QFETCH(int, status);
-        const QString key = u"sniffed-"_s + QString::fromLatin1(QTest::currentDataTag()).replace(QRegularExpression(u"[^A-Za-z0-9]"_s), u"-"_s);
+        const QString key
+            = u"sniffed-"_s + QString::fromLatin1(QTest::currentDataTag()).replace(QRegularExpression(u"[^A-Za-z0-9]"_s), u"-"_s);
         const qint64 rowsBefore = rows(m_firmA);
         const HttpResult r = put(urlFor(u"PUT"_s, key, m_analyst), bytes, contentType);
         EXPECT(r, status);

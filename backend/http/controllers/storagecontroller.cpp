@@ -79,10 +79,9 @@ Status issuerStillAllowed(Backend *backend, const objects::Grant &grant)
 // verify() and then the issuer check: the whole check of a presented URL.
 Result<objects::Grant> checkUrl(Backend *backend, const ApiRequest &r, objects::Access access)
 {
-    auto grant = backend->objects().verify(signedRequest(r), access,
-                                           access == objects::Access::Write ? QString::fromLatin1(r.header("content-type"))
-                                                                            : QString(),
-                                           r.ip);
+    auto grant = backend->objects().verify(
+        signedRequest(r), access, access == objects::Access::Write ? QString::fromLatin1(r.header("content-type")) : QString(),
+        r.ip);
     if (!grant)
         return grant;
     if (auto s = issuerStillAllowed(backend, *grant); !s)
