@@ -69,6 +69,7 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     if (const auto v = get("MAIL_FROM"); !v.isEmpty())
         c.mailFrom = v;
     c.listSourcesFile = get("LIST_SOURCES_FILE").trimmed();
+    c.trustedProxies = get("TRUSTED_PROXIES").trimmed(); // parsed (and refused if malformed) by the API server
     if (const auto v = get("PUBLIC_URL"); !v.isEmpty()) {
         // Pre-signed URLs are built on it: an absolute http(s) URL, optionally with a path prefix.
         const QUrl url(v.trimmed(), QUrl::StrictMode);
@@ -104,6 +105,8 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
         {"LIST_REFRESH_HOURS", 0, 24 * 366, [&](qint64 v) { c.listRefreshHours = int(v); }},
         {"LIST_MAX_AGE_HOURS", 0, 24 * 366, [&](qint64 v) { c.listMaxAgeHours = int(v); }},
         {"STORAGE_MAX_BYTES", 1, qint64(1) << 32, [&](qint64 v) { c.storageMaxBytes = v; }},
+        {"BUFFERED_BYTES_PER_CLIENT", 1024, qint64(1) << 40, [&](qint64 v) { c.bufferedBytesPerClient = v; }},
+        {"BUFFERED_BYTES_TOTAL", 1024, qint64(1) << 40, [&](qint64 v) { c.bufferedBytesTotal = v; }},
     };
     for (const auto &s : ints) {
         const auto v = get(s.env);

@@ -51,6 +51,13 @@ struct Config {
     // the largest object an upload may carry (it raises the body limit of the upload route only).
     QString publicUrl;
     qint64 storageMaxBytes = 64 * 1024 * 1024;
+    // Declared body bytes the HTTP server holds for requests in progress, per client address and
+    // in all; past either a new request with a body is answered 503 before its body is read.
+    qint64 bufferedBytesPerClient = 128 * 1024 * 1024;
+    qint64 bufferedBytesTotal = 256 * 1024 * 1024;
+    // Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges, comma
+    // separated); empty: none, the peer address is the client.
+    QString trustedProxies;
     // publicUrl, or http://<host>:<port> from the listening address; never a trailing slash.
     [[nodiscard]] QString publicBaseUrl() const;
 
@@ -59,7 +66,8 @@ struct Config {
     // (each "LIMIT/SECONDS", LIMIT 0 = unlimited), _AUDIT_CHECKPOINT_MINUTES, _LIST_SOURCES_FILE,
     // _LIST_REFRESH_HOURS, _LIST_MAX_AGE_HOURS and _SMTP_HOST,
     // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _SMTP_CA_FILE, _MAIL_FROM, _PUBLIC_URL and
-    // _STORAGE_MAX_BYTES over the defaults.
+    // _STORAGE_MAX_BYTES, _BUFFERED_BYTES_PER_CLIENT, _BUFFERED_BYTES_TOTAL and _TRUSTED_PROXIES
+    // over the defaults.
     [[nodiscard]] static Result<Config> fromEnvironment(const QProcessEnvironment &env);
 };
 

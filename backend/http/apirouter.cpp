@@ -2,6 +2,7 @@
 
 #include "backend/core/ids.h"
 #include "backend/http/guardedtcpserver.h"
+#include "backend/http/requesthead.h"
 
 #include <QElapsedTimer>
 #include <QHttpServerRequest>
@@ -31,6 +32,8 @@ struct ApiRouter::Compiled {
     Bucket bucket;
     Availability availability;
     Execution execution;
+    qint64 bodyLimitBytes = 0;
+    HeadCheck headCheck;
 };
 
 namespace {
@@ -106,17 +109,11 @@ bool mediaTypeIs(const QByteArray &contentType, QByteArrayView type)
 ApiRouter::ApiRouter(const Config &config, const Clock &clock, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_config(config)
-    , m_pathLimits(uploadLimits(config))
     , m_clock(clock)
     , m_limiter(clock)
 {
     m_clockNs.start();
     m_workers.setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
-}
-
-QList<PathBodyLimit> ApiRouter::uploadLimits(const Config &config)
-{
-    return {{"PUT", kBase.toByteArray() + "/storage/objects/", config.storageMaxBytes}};
 }
 
 ApiRouter::~ApiRouter()
@@ -135,6 +132,8 @@ void ApiRouter::addController(Controller controller)
         c->handler = r.handler;
         c->availability = r.availability;
         c->execution = r.execution;
+        c->bodyLimitBytes = r.bodyLimitBytes;
+        c->headCheck = r.headCheck;
         for (const auto &seg : r.path.split(u'/', Qt::SkipEmptyParts)) {
             if (seg.startsWith(u':')) {
                 c->segments << QString();
@@ -239,6 +238,20 @@ ApiResponse ApiRouter::run(const Prepared &p)
 
 ApiResponse ApiRouter::finish(const Prepared &p, ApiResponse res)
 {
+    if (res.status == 500) {
+        // Whatever a service put in an internal error (paths, SQL, file names) goes to the log
+        // only; the client gets a generic message and the request id to quote.
+        const QJsonValue detail = QJsonDocument::fromJson(res.body).object().value(QStringLiteral("message"));
+        qCCritical(lcRouter).noquote() << "internal error in" << QString::fromLatin1(p.method) << QString::fromUtf8(p.path)
+                                       << "rid" << p.request.requestId << ":"
+                                       << (detail.isString() ? detail.toString() : QString::fromUtf8(res.body.left(512)));
+        res.body = QJsonDocument(QJsonObject{{QStringLiteral("statusCode"), 500},
+                                             {QStringLiteral("message"),
+                                              QStringLiteral("Internal server error (request id %1)").arg(p.request.requestId)},
+                                             {QStringLiteral("error"), QStringLiteral("Internal Server Error")}})
+                       .toJson(QJsonDocument::Compact);
+        res.contentType = "application/json";
+    }
     res.headers.append({"X-Request-Id", p.request.requestId.toLatin1()});
     // Only the path is logged: query strings can carry signatures, bodies and headers carry secrets.
     qCInfo(lcAccess).noquote() << QString::fromLatin1(p.method) << QString::fromUtf8(p.path) << res.status
@@ -257,23 +270,109 @@ ApiResponse ApiRouter::dispatch(const IncomingRequest &in, QString *requestIdOut
     return finish(p, run(p));
 }
 
+const ApiRouter::Compiled *ApiRouter::resolve(QByteArrayView method, QByteArrayView encodedPath, QHash<QString, QString> &params,
+                                              QList<QByteArray> &allowed, QString *decodedPath) const
+{
+    QByteArrayView path = encodedPath;
+    if (!path.startsWith(kBase) || (path.size() > kBase.size() && path[kBase.size()] != '/'))
+        return nullptr;
+    path = path.sliced(kBase.size());
+    if (path.size() > 1 && path.endsWith('/'))
+        path.chop(1); // one trailing slash names the same resource
+
+    // Split before decoding, so that an encoded slash stays inside its segment.
+    QList<QString> segments;
+    for (const auto &seg : QByteArray::fromRawData(path.data(), path.size()).split('/')) {
+        if (seg.isEmpty())
+            continue;
+        segments << (seg.contains('%') ? QUrl::fromPercentEncoding(seg) : QString::fromUtf8(seg));
+    }
+    if (decodedPath)
+        *decodedPath = QStringLiteral("/") + segments.join(u'/');
+    // HEAD is GET without the body.
+    const auto m = method == "HEAD" ? std::optional<Method>(Method::Get) : parseMethod(method);
+    const Compiled *r = match(m.value_or(Method::Get), segments, params, allowed);
+    if (allowed.contains("GET"))
+        allowed.insert(allowed.indexOf("GET") + 1, "HEAD");
+    return m ? r : nullptr;
+}
+
+QHostAddress ApiRouter::clientAddress(const QHostAddress &peer, const QList<std::pair<QByteArray, QByteArray>> &headers) const
+{
+    if (m_proxies.isEmpty())
+        return peer;
+    QByteArray forwarded;
+    for (const auto &[k, v] : headers) {
+        if (k == "x-forwarded-for")
+            forwarded += (forwarded.isEmpty() ? QByteArray() : QByteArray(",")) + v;
+    }
+    return m_proxies.clientOf(peer, forwarded);
+}
+
+qint64 ApiRouter::bodyLimitFor(QByteArrayView method, QByteArrayView encodedPath) const
+{
+    if (const qsizetype q = encodedPath.indexOf('?'); q >= 0)
+        encodedPath = encodedPath.first(q);
+    QHash<QString, QString> params;
+    QList<QByteArray> allowed;
+    const Compiled *r = resolve(method, encodedPath, params, allowed);
+    return r && r->bodyLimitBytes > 0 ? r->bodyLimitBytes : m_config.bodyLimitBytes;
+}
+
+Admission ApiRouter::admit(const RequestHead &head)
+{
+    QByteArrayView path = head.target;
+    QByteArrayView query;
+    if (const qsizetype q = path.indexOf('?'); q >= 0) {
+        query = path.sliced(q + 1);
+        path = path.first(q);
+    }
+    QHash<QString, QString> params;
+    QList<QByteArray> allowed;
+    const Compiled *r = resolve(head.method, path, params, allowed);
+    Admission a;
+    a.bodyLimitBytes = r && r->bodyLimitBytes > 0 ? r->bodyLimitBytes : m_config.bodyLimitBytes;
+    if (head.contentLength > a.bodyLimitBytes) {
+        a.status = 413;
+        a.message = QStringLiteral("Request body exceeds the limit of %1 bytes").arg(a.bodyLimitBytes);
+        return a;
+    }
+    if (!r || !r->headCheck || r->availability != Availability::Available)
+        return a;
+    ApiRequest req;
+    req.method = r->method;
+    req.params = params;
+    req.query = QUrlQuery(QString::fromUtf8(query));
+    req.headers = headerFields(head.head);
+    req.ip = normaliseIp(clientAddress(head.peer, req.headers));
+    req.actor.ip = req.ip;
+    std::optional<ApiResponse> refusal;
+    try {
+        refusal = r->headCheck(req);
+    } catch (...) {
+        qCCritical(lcRouter).noquote() << "unhandled exception in the head check of" << head.method.toByteArray();
+        refusal = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
+    }
+    if (refusal) {
+        a.status = refusal->status;
+        const QJsonValue message = QJsonDocument::fromJson(refusal->body).object().value(QStringLiteral("message"));
+        a.message = message.isString() ? message.toString() : QString::fromLatin1(reasonPhrase(refusal->status));
+    }
+    return a;
+}
+
 ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut)
 {
     *handlerOut = nullptr;
-    qint64 bodyLimit = m_config.bodyLimitBytes;
-    for (const auto &p : m_pathLimits) {
-        if (p.matches(in.method, in.encodedPath)) {
-            bodyLimit = p.bodyLimitBytes;
-            break;
-        }
-    }
+    QList<QByteArray> allowed;
+    const Compiled *r = resolve(in.method, in.encodedPath, req.params, allowed, &req.path);
+    const qint64 bodyLimit = r && r->bodyLimitBytes > 0 ? r->bodyLimitBytes : m_config.bodyLimitBytes;
     if (in.body.size() > bodyLimit)
         return ApiResponse::error(ErrorCode::PayloadTooLarge,
                                   QStringLiteral("Request body exceeds the limit of %1 bytes").arg(bodyLimit));
 
-    QByteArrayView path = in.encodedPath;
     const auto rateGeneral = [&]() -> std::optional<ApiResponse> {
-        const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip);
+        const auto d = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, clientKey(req.ip));
         if (d.allowed)
             return std::nullopt;
         return ApiResponse::error(ErrorCode::RateLimited,
@@ -287,24 +386,6 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
             ErrorCode::NotFound,
             QStringLiteral("Cannot %1 %2").arg(QString::fromLatin1(in.method), QString::fromUtf8(in.encodedPath)));
     };
-    if (!path.startsWith(kBase) || (path.size() > kBase.size() && path[kBase.size()] != '/'))
-        return notFound();
-    path = path.sliced(kBase.size());
-    if (path.size() > 1 && path.endsWith('/'))
-        path.chop(1); // one trailing slash names the same resource
-
-    // Split before decoding, so that an encoded slash stays inside its segment.
-    QList<QString> segments;
-    for (const auto &seg : QByteArray::fromRawData(path.data(), path.size()).split('/')) {
-        if (seg.isEmpty())
-            continue;
-        segments << (seg.contains('%') ? QUrl::fromPercentEncoding(seg) : QString::fromUtf8(seg));
-    }
-    req.path = QStringLiteral("/") + segments.join(u'/');
-
-    const auto method = parseMethod(in.method);
-    QList<QByteArray> allowed;
-    const Compiled *r = match(method.value_or(Method::Get), segments, req.params, allowed);
     if (allowed.isEmpty())
         return notFound();
     if (in.method == "OPTIONS") {
@@ -312,7 +393,7 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
         res.withHeader("Allow", allowed.join(", ") + ", OPTIONS");
         return res;
     }
-    if (!method || !r) {
+    if (!r) {
         if (auto limited = rateGeneral())
             return *limited;
         auto res
@@ -321,6 +402,7 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
         res.withHeader("Allow", allowed.join(", "));
         return res;
     }
+    const std::optional<Method> method = r->method;
     req.method = *method;
 
     // Content type and JSON come before the rate limit only for the per-email bucket, which needs
@@ -356,17 +438,17 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
     std::optional<RateLimiter::Decision> decision;
     switch (r->bucket) {
     case Bucket::Unlimited: break;
-    case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, req.ip); break;
-    case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, req.ip); break;
+    case Bucket::General: decision = m_limiter.hit(QStringLiteral("general"), m_config.generalRate, clientKey(req.ip)); break;
+    case Bucket::Login: decision = m_limiter.hit(QStringLiteral("login"), m_config.loginRate, clientKey(req.ip)); break;
     case Bucket::ForgotPassword:
-        decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, req.ip);
+        decision = m_limiter.hit(QStringLiteral("forgot-password"), m_config.forgotPasswordRate, clientKey(req.ip));
         break;
     case Bucket::Onboarding: {
         if (auto bad = parseBody())
             return *bad;
         const QString email = req.json.value(QStringLiteral("email")).toString().trimmed().toLower();
         decision = m_limiter.hit(QStringLiteral("onboarding"), m_config.onboardingRate,
-                                 email.isEmpty() ? QStringLiteral("ip:") + req.ip : email);
+                                 email.isEmpty() ? QStringLiteral("ip:") + clientKey(req.ip) : email);
         break;
     }
     }
@@ -414,7 +496,7 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     // The guard may have moved the header lines into this connection's stash: they come back here.
     in.headers = HeaderStash::restore(it->stash, request.headers());
     in.body = request.body();
-    in.ip = normaliseIp(request.remoteAddress());
+    in.ip = normaliseIp(clientAddress(request.remoteAddress(), in.headers));
     const bool head = request.method() == QHttpServerRequest::Method::Head;
 
     Prepared p = prepare(in);

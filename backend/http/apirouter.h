@@ -47,14 +47,18 @@ public:
     ApiRouter(const Config &config, const Clock &clock, QObject *parent = nullptr);
     ~ApiRouter() override;
 
-    // The routes whose bodies may exceed the general limit (object uploads), for this router and
-    // for the listening socket's guard, which answers 413 from the headers alone.
-    [[nodiscard]] static QList<PathBodyLimit> uploadLimits(const Config &config);
+    // The guard's admission check for a request with a body, from its head alone: the route's
+    // body limit (413) and its head check (e.g. an upload's pre-signed URL: 401/403).
+    [[nodiscard]] Admission admit(const RequestHead &head);
+    // The body limit of the route `method` and `encodedPath` (a query is ignored) reach, else the general one.
+    [[nodiscard]] qint64 bodyLimitFor(QByteArrayView method, QByteArrayView encodedPath) const;
 
     void addController(Controller controller);
     void setAuthenticator(std::unique_ptr<Authenticator> authenticator) { m_authenticator = std::move(authenticator); }
     [[nodiscard]] const QList<Controller> &controllers() const { return m_controllers; }
     [[nodiscard]] RateLimiter &rateLimiter() { return m_limiter; }
+    // Proxies whose X-Forwarded-For names the client (none by default).
+    void setTrustedProxies(TrustedProxies proxies) { m_proxies = std::move(proxies); }
 
     // Routes and answers one request on the calling thread; used directly by tests.
     [[nodiscard]] ApiResponse dispatch(const IncomingRequest &in, QString *requestIdOut = nullptr);
@@ -86,10 +90,19 @@ private:
                           QList<QByteArray> &allowed) const;
     ApiResponse route(const IncomingRequest &in, ApiRequest &req, const Compiled **handlerOut);
 
+    // The route of a path (segments split before decoding) or null; `allowed` gets the methods
+    // of every route with that path.
+    const Compiled *resolve(QByteArrayView method, QByteArrayView encodedPath, QHash<QString, QString> &params,
+                            QList<QByteArray> &allowed, QString *decodedPath = nullptr) const;
+
+    // The client of a request: the peer, or with a trusted proxy, what its X-Forwarded-For says.
+    [[nodiscard]] QHostAddress clientAddress(const QHostAddress &peer,
+                                             const QList<std::pair<QByteArray, QByteArray>> &headers) const;
+
     Config m_config;
-    QList<PathBodyLimit> m_pathLimits;
     const Clock &m_clock;
     RateLimiter m_limiter;
+    TrustedProxies m_proxies;
     std::unique_ptr<Authenticator> m_authenticator;
     QList<Controller> m_controllers;
     std::vector<std::unique_ptr<Compiled>> m_routes;

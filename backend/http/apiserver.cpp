@@ -36,6 +36,12 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
     else if (!address.setAddress(host))
         return fail(Error::validation(QStringLiteral("host"), QStringLiteral("host must be an IP address or localhost")));
 
+    auto proxies = TrustedProxies::parse(m_backend.config().trustedProxies);
+    if (!proxies) {
+        m_state = State::Failed;
+        emit stateChanged(m_state, proxies.error().fields.value(0).message);
+        return fail(proxies.error());
+    }
     auto *context = new QObject;
     context->moveToThread(&m_thread);
     m_thread.start();
@@ -53,13 +59,16 @@ Result<quint16> ApiServer::start(const QString &host, quint16 port)
             for (auto &c : makeAllControllers(std::move(health), backend))
                 router->addController(std::move(c));
             router->setAuthenticator(std::make_unique<BackendAuthenticator>(*backend));
+            router->setTrustedProxies(*proxies);
             GuardedTcpServer::Limits limits{.maxConnections = cfg.maxConnections,
                                             .headerTimeoutMs = cfg.headerTimeoutMs,
                                             .idleTimeoutMs = cfg.idleTimeoutMs,
                                             .bodyLimitBytes = cfg.bodyLimitBytes,
                                             .maxHeaderBytes = 16 * 1024,
-                                            .pathLimits = ApiRouter::uploadLimits(cfg)};
+                                            .maxBufferedPerClient = cfg.bufferedBytesPerClient,
+                                            .maxBufferedTotal = cfg.bufferedBytesTotal};
             auto *tcp = new GuardedTcpServer(limits, router);
+            tcp->setAdmissionCheck([router](const RequestHead &head) { return router->admit(head); });
             if (!tcp->listen(address, port)) {
                 result
                     = fail(Error::make(ErrorCode::Unavailable,

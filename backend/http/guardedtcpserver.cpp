@@ -1,6 +1,7 @@
 #include "backend/http/guardedtcpserver.h"
 
 #include "backend/http/apitypes.h"
+#include "backend/http/requesthead.h"
 #include "backend/security/crypto.h"
 
 #include <QElapsedTimer>
@@ -11,8 +12,12 @@
 #include <QTimer>
 #include <QVarLengthArray>
 
+#include <cerrno>
 #include <cstring>
+#include <malloc.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcGuard, "kyc.http.guard")
 
@@ -51,26 +56,6 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
     QTimer::singleShot(2000, socket, [socket] { socket->abort(); });
 }
 
-bool PathBodyLimit::matches(QByteArrayView requestMethod, QByteArrayView target) const
-{
-    if (requestMethod != method || !target.startsWith(pathPrefix))
-        return false;
-    QByteArrayView rest = target.sliced(pathPrefix.size());
-    if (const qsizetype end = rest.indexOf('?'); end >= 0)
-        rest = rest.first(end);
-    // Exactly one more segment: nothing else can borrow the larger limit by sharing the prefix.
-    return !rest.isEmpty() && !rest.contains('/') && !rest.contains('#');
-}
-
-qint64 GuardedTcpServer::Limits::bodyLimitFor(QByteArrayView method, QByteArrayView target) const
-{
-    for (const auto &p : pathLimits) {
-        if (p.matches(method, target))
-            return p.bodyLimitBytes;
-    }
-    return bodyLimitBytes;
-}
-
 namespace {
 
 qint64 nowMs()
@@ -81,13 +66,6 @@ qint64 nowMs()
         return t;
     }();
     return clock.elapsed();
-}
-
-// Case-insensitive "name:" at the start of a header line.
-bool headerIs(QByteArrayView line, QByteArrayView name)
-{
-    return line.size() > name.size() && line[name.size()] == ':'
-        && line.first(name.size()).compare(name, Qt::CaseInsensitive) == 0;
 }
 
 // Where the first CRLF CRLF at or after `from` starts, or -1. QByteArrayView::indexOf with a
@@ -198,11 +176,13 @@ QList<QByteArray> HeaderStash::references() const
 class ConnectionGuard final : public QObject
 {
 public:
-    ConnectionGuard(QTcpSocket *socket, const GuardedTcpServer::Limits &limits)
+    ConnectionGuard(QTcpSocket *socket, GuardedTcpServer *server)
         : QObject(socket)
         , m_socket(socket)
+        , m_server(server)
         , m_stash(new HeaderStash(socket))
-        , m_limits(limits)
+        , m_limits(server->limits())
+        , m_peer(socket->peerAddress())
         , m_lastActivity(nowMs())
     {
         connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::onReadyRead);
@@ -213,6 +193,10 @@ public:
     // connected, so this one sees what the reader left in the buffer. Without it every readyRead
     // counts the whole buffer as new, as this guard used to.
     void followReader() { connect(m_socket, &QTcpSocket::readyRead, this, &ConnectionGuard::afterReader); }
+
+    [[nodiscard]] const QHostAddress &peer() const { return m_peer; }
+    // Declared body bytes of this connection's current request, counted against the caps.
+    [[nodiscard]] qint64 reserved() const { return m_reserved; }
 
     // Called by the sweep: closes the connection if a deadline has passed.
     void check(qint64 now)
@@ -245,6 +229,7 @@ private:
         if (fresh > 0 && m_state == State::Body && fresh <= m_bodyLeft) {
             // Body bytes, the bulk of an upload: counted without copying them.
             m_bodyLeft -= fresh;
+            m_server->m_bodyBytes.fetch_add(fresh, std::memory_order_relaxed);
             if (m_bodyLeft == 0)
                 m_state = State::Headers;
         } else if (fresh > 0) {
@@ -261,12 +246,15 @@ private:
     void afterReader() { m_carried = m_rejected ? 0 : m_socket->bytesAvailable(); }
 
     // Checks the framing of the bytes of `chunk` from `pos` on; false once the connection is rejected.
+    // Every line of a head is checked as soon as it is complete, before QHttpServer (whose reader
+    // runs after this one) reads it.
     bool scan(QByteArrayView chunk, qsizetype pos)
     {
         while (pos < chunk.size()) {
             if (m_state == State::Body) {
                 const qint64 take = std::min<qint64>(m_bodyLeft, chunk.size() - pos);
                 m_bodyLeft -= take;
+                m_server->m_bodyBytes.fetch_add(take, std::memory_order_relaxed);
                 pos += take;
                 if (m_bodyLeft == 0)
                     m_state = State::Headers;
@@ -284,27 +272,47 @@ private:
                     continue;
                 }
             }
-            // Headers: collect until the blank line.
+            // Headers arriving in pieces: collect (at most one byte past the limit) and check each
+            // line as it completes, without rescanning the lines checked before.
             const qsizetype before = m_header.size();
-            m_header.append(chunk.sliced(pos));
-            qsizetype end = findBlankLine(m_header, std::max<qsizetype>(0, before - 3));
-            if (end < 0) {
-                if (m_header.size() > m_limits.maxHeaderBytes) {
+            m_header.append(chunk.sliced(pos, std::min<qsizetype>(chunk.size() - pos, m_limits.maxHeaderBytes + 1 - before)));
+            bool completed = false;
+            while (!completed) {
+                const char *data = m_header.constData();
+                const auto *lf
+                    = static_cast<const char *>(std::memchr(data + m_lineFrom, '\n', size_t(m_header.size() - m_lineFrom)));
+                if (!lf)
+                    break;
+                const qsizetype lineEnd = lf + 1 - data;
+                const bool requestLine = m_lineFrom == 0;
+                const QByteArrayView line(data + m_lineFrom, lineEnd - m_lineFrom);
+                if (const HeadVerdict v = checkHeadLine(line, requestLine); !v.ok()) {
+                    reject(v.status, v.message);
+                    return false;
+                }
+                m_lineFrom = lineEnd;
+                if (requestLine || line.size() != 2)
+                    continue;
+                // The blank line: the head is complete.
+                if (lineEnd > m_limits.maxHeaderBytes) {
                     reject(431, QStringLiteral("Request headers too large"));
                     return false;
                 }
-                return true;
+                if (!headersComplete(QByteArrayView(m_header).first(lineEnd)))
+                    return false;
+                pos += lineEnd - before;
+                m_header.clear();
+                m_lineFrom = 0;
+                m_headerStarted = -1;
+                completed = true;
             }
-            end += 4;
-            if (end > m_limits.maxHeaderBytes) {
+            if (completed)
+                continue;
+            if (m_header.size() > m_limits.maxHeaderBytes) {
                 reject(431, QStringLiteral("Request headers too large"));
                 return false;
             }
-            pos += end - before;
-            if (!headersComplete(QByteArrayView(m_header).first(end)))
-                return false;
-            m_header.clear();
-            m_headerStarted = -1;
+            return true;
         }
         return true;
     }
@@ -385,51 +393,48 @@ private:
 
     bool headersComplete(QByteArrayView head)
     {
-        qint64 length = 0;
-        bool expectContinue = false;
-        qsizetype lineStart = head.indexOf('\n') + 1; // the headers follow the request line
-        qint64 limit = m_limits.bodyLimitBytes;
-        if (!m_limits.pathLimits.isEmpty()) {
-            // METHOD SP target SP version
-            const QByteArrayView requestLine = head.first(std::max<qsizetype>(0, lineStart - 1)).trimmed();
-            const qsizetype sp1 = requestLine.indexOf(' ');
-            const qsizetype sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
-            if (sp2 > sp1)
-                limit = m_limits.bodyLimitFor(requestLine.first(sp1), requestLine.sliced(sp1 + 1, sp2 - sp1 - 1));
-        }
-        while (lineStart < head.size()) {
-            qsizetype lineEnd = head.indexOf('\n', lineStart);
-            if (lineEnd < 0)
-                lineEnd = head.size();
-            const QByteArrayView line = head.sliced(lineStart, lineEnd - lineStart);
-            lineStart = lineEnd + 1;
-            if (line.size() < 6)
-                continue;
-            auto value = [&line] { return line.sliced(line.indexOf(':') + 1).trimmed(); };
-            const char c = char(line[0] | 0x20);
-            if (c == 'c' && headerIs(line, "content-length")) {
-                bool ok = false;
-                length = value().toByteArray().toLongLong(&ok);
-                if (!ok || length < 0) {
-                    reject(400, QStringLiteral("Invalid Content-Length"));
-                    return false;
-                }
-            } else if (c == 't' && headerIs(line, "transfer-encoding") && value().compare("identity", Qt::CaseInsensitive) != 0) {
-                reject(411, QStringLiteral("Request bodies must declare a Content-Length"));
-                return false;
-            } else if (c == 'e' && headerIs(line, "expect") && value().compare("100-continue", Qt::CaseInsensitive) == 0) {
-                expectContinue = true;
-            }
-        }
-        if (length > limit) {
-            reject(413, QStringLiteral("Request body exceeds the limit of %1 bytes").arg(limit));
+        const HeadVerdict v = checkRequestHead(head);
+        if (!v.ok() || !v.complete) {
+            reject(v.ok() ? 400 : v.status, v.ok() ? QStringLiteral("Malformed request head") : v.message);
             return false;
         }
-        if (expectContinue && length > 0)
+        // The previous request's body is QHttpServer's no longer once the next head arrives.
+        releaseReservation();
+        const qint64 length = v.contentLength;
+        if (length > 0) {
+            qint64 limit = m_limits.bodyLimitBytes;
+            if (m_server->m_admission) {
+                const Admission a = m_server->m_admission(RequestHead{v.method, v.target, head, m_peer, length});
+                if (a.status != 0) {
+                    reject(a.status, a.message);
+                    return false;
+                }
+                if (a.bodyLimitBytes >= 0)
+                    limit = a.bodyLimitBytes;
+            }
+            if (length > limit) {
+                reject(413, QStringLiteral("Request body exceeds the limit of %1 bytes").arg(limit));
+                return false;
+            }
+            if (!m_server->reserve(m_peer, length)) {
+                qCInfo(lcGuard) << "refusing a request body: buffered-bytes cap reached";
+                reject(503, QStringLiteral("Too many request bodies in progress; try again shortly"));
+                return false;
+            }
+            m_reserved = length;
+        }
+        if (v.expectContinue && length > 0)
             m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
         m_bodyLeft = length;
         m_state = length > 0 ? State::Body : State::Headers;
         return true;
+    }
+
+    void releaseReservation()
+    {
+        if (m_reserved > 0)
+            m_server->release(m_peer, m_reserved);
+        m_reserved = 0;
     }
 
     void reject(int status, const QString &message)
@@ -440,21 +445,71 @@ private:
     }
 
     QTcpSocket *m_socket;
+    GuardedTcpServer *m_server;
     HeaderStash *m_stash; // a child of the socket, as this guard
     GuardedTcpServer::Limits m_limits;
+    QHostAddress m_peer;
     qint64 m_lastActivity;
     qint64 m_headerStarted = -1;
     bool m_rejected = false;
     State m_state = State::Headers;
     QByteArray m_header;
+    qsizetype m_lineFrom = 0; // where the first line of m_header not checked yet starts
     qint64 m_bodyLeft = 0;
+    qint64 m_reserved = 0;
     qint64 m_carried = 0; // bytes the reader left in the buffer after the last readyRead
 };
+
+namespace {
+
+constexpr int kMaxDraining = 1024;
+constexpr int kDrainMs = 1000;
+// Refusals in one turn of the event loop before accepting pauses until the next turn: QTcpServer
+// accepts in a loop while the backlog has connections, and clients refused over the cap come
+// straight back, so without a pause the admitted connections would wait behind the refusals.
+constexpr int kRefusalsPerTurn = 64;
+
+// The whole answer to a connection over the cap, built once.
+const QByteArray &overCapAnswer()
+{
+    static const QByteArray answer = [] {
+        QJsonObject o;
+        o.insert(QStringLiteral("statusCode"), 503);
+        o.insert(QStringLiteral("message"), QStringLiteral("Too many connections; try again shortly"));
+        o.insert(QStringLiteral("error"), QStringLiteral("Service Unavailable"));
+        const QByteArray body = QJsonDocument(o).toJson(QJsonDocument::Compact);
+        QByteArray out("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                       "Retry-After: 1\r\nContent-Length: ");
+        out.append(QByteArray::number(body.size()));
+        out.append("\r\n\r\n");
+        out.append(body);
+        return out;
+    }();
+    return answer;
+}
+
+// Reads and drops what a refused client sent; true once it has closed its side (or failed).
+bool drainFd(int fd)
+{
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+}
+
+} // namespace
 
 GuardedTcpServer::GuardedTcpServer(Limits limits, QObject *parent)
     : QTcpServer(parent)
     , m_limits(limits)
 {
+    // A burst of clients past the cap must be accepted (and refused) quickly, not dropped as SYNs.
+    setListenBacklogSize(1024);
     // One sweep for all connections, often enough to honour the shortest deadline closely.
     m_sweep.setInterval(std::clamp(std::min(m_limits.headerTimeoutMs, m_limits.idleTimeoutMs) / 4, 25, 1000));
     connect(&m_sweep, &QTimer::timeout, this, [this] {
@@ -463,30 +518,82 @@ GuardedTcpServer::GuardedTcpServer(Limits limits, QObject *parent)
         for (auto *g : guards)
             g->check(now);
     });
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    if (m_epoll >= 0) {
+        m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
+        connect(m_epollNotifier, &QSocketNotifier::activated, this, [this] { drainReadable(); });
+    }
+    // Once the last connection has gone (and stayed gone a moment), freed memory goes back to the
+    // system: a burst of connections leaves many small freed blocks the allocator would keep.
+    m_trim.setSingleShot(true);
+    m_trim.setInterval(2000);
+    connect(&m_trim, &QTimer::timeout, this, [this] {
+        if (m_guards.isEmpty())
+            ::malloc_trim(0);
+    });
+    m_drainTimer.setInterval(100);
+    connect(&m_drainTimer, &QTimer::timeout, this, [this] { closeExpiredDrains(nowMs()); });
+}
+
+GuardedTcpServer::~GuardedTcpServer()
+{
+    for (auto it = m_drainingGeneration.cbegin(); it != m_drainingGeneration.cend(); ++it)
+        ::close(it.key());
+    if (m_epoll >= 0)
+        ::close(m_epoll);
+}
+
+bool GuardedTcpServer::reserve(const QHostAddress &peer, qint64 bytes)
+{
+    qint64 &mine = m_bufferedByPeer[peer];
+    if (mine + bytes > m_limits.maxBufferedPerClient || m_buffered.load() + bytes > m_limits.maxBufferedTotal) {
+        if (mine == 0)
+            m_bufferedByPeer.remove(peer);
+        return false;
+    }
+    mine += bytes;
+    const qint64 total = m_buffered.fetch_add(bytes) + bytes;
+    if (total > m_peakBuffered.load())
+        m_peakBuffered.store(total);
+    return true;
+}
+
+void GuardedTcpServer::release(const QHostAddress &peer, qint64 bytes)
+{
+    m_buffered.fetch_sub(bytes);
+    auto it = m_bufferedByPeer.find(peer);
+    if (it == m_bufferedByPeer.end())
+        return;
+    *it -= bytes;
+    if (*it <= 0)
+        m_bufferedByPeer.erase(it);
 }
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
+    if (m_active.load() >= m_limits.maxConnections) {
+        refuseOverCap(int(socketDescriptor));
+        return;
+    }
     auto *socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(socketDescriptor)) {
         delete socket;
         return;
     }
-    if (m_active >= m_limits.maxConnections) {
-        emit connectionRejected(QStringLiteral("connection limit reached"));
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        rejectConnection(socket, 503, QStringLiteral("Too many connections; try again shortly"));
-        return;
-    }
     ++m_active;
     // Connected before QHttpServer's own handler, so the guard sees each chunk first.
-    auto *guard = new ConnectionGuard(socket, m_limits);
+    auto *guard = new ConnectionGuard(socket, this);
     m_guards.insert(guard);
+    // destroyed() comes before the socket's children (the guard) are deleted.
     connect(socket, &QObject::destroyed, this, [this, guard] {
         --m_active;
         m_guards.remove(guard);
-        if (m_guards.isEmpty())
+        if (guard->reserved() > 0)
+            release(guard->peer(), guard->reserved());
+        if (m_guards.isEmpty()) {
             m_sweep.stop();
+            m_trim.start();
+        }
     });
     if (!m_sweep.isActive())
         m_sweep.start();
@@ -495,6 +602,95 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     // connected after it runs after the reader. Should it ever not, the guard does without.
     if (!hasPendingConnections())
         guard->followReader();
+}
+
+// Over the cap nothing is built for a connection: no socket object, no guard, no stash. It gets
+// the canned 503 and a half-close; its descriptor joins the epoll set until the client closes (or
+// a second passes), so that what it sent is read rather than answered with a reset that could
+// destroy the 503 before the client reads it.
+void GuardedTcpServer::refuseOverCap(int fd)
+{
+    ++m_refused;
+    if (++m_refusedThisTurn >= kRefusalsPerTurn && maxPendingConnections() > 0) {
+        // QTcpServer stops accepting once its pending connections reach this maximum, until
+        // resumeAccepting(); the next turn of the event loop resumes.
+        m_maxPending = maxPendingConnections();
+        setMaxPendingConnections(0);
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_refusedThisTurn = 0;
+                setMaxPendingConnections(m_maxPending);
+                resumeAccepting();
+            },
+            Qt::QueuedConnection);
+    }
+    emit connectionRejected(QStringLiteral("connection limit reached"));
+    drainFd(fd);
+    const QByteArray &answer = overCapAnswer();
+    (void)::send(fd, answer.constData(), size_t(answer.size()), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    if (m_epoll < 0) {
+        ::close(fd);
+        return;
+    }
+    // Bounded: past kMaxDraining, the oldest refused connections are closed at once.
+    while (m_drainingCount.load() >= kMaxDraining && !m_draining.empty()) {
+        const Draining oldest = m_draining.front();
+        m_draining.pop_front();
+        if (m_drainingGeneration.value(oldest.fd) == oldest.generation) {
+            drainFd(oldest.fd);
+            m_drainingGeneration.remove(oldest.fd);
+            ::close(oldest.fd);
+            --m_drainingCount;
+        }
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        return;
+    }
+    const quint64 generation = ++m_nextGeneration;
+    m_drainingGeneration.insert(fd, generation);
+    m_draining.push_back({fd, generation, nowMs() + kDrainMs});
+    ++m_drainingCount;
+    if (!m_drainTimer.isActive())
+        m_drainTimer.start();
+}
+
+void GuardedTcpServer::drainReadable()
+{
+    epoll_event events[64];
+    for (;;) {
+        const int n = ::epoll_wait(m_epoll, events, 64, 0);
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (drainFd(fd) && m_drainingGeneration.remove(fd)) {
+                ::close(fd); // also leaves the epoll set
+                --m_drainingCount;
+            }
+        }
+        if (n < 64)
+            break;
+    }
+}
+
+void GuardedTcpServer::closeExpiredDrains(qint64 now)
+{
+    while (!m_draining.empty() && m_draining.front().deadline <= now) {
+        const Draining d = m_draining.front();
+        m_draining.pop_front();
+        if (m_drainingGeneration.value(d.fd) != d.generation)
+            continue; // closed already; the descriptor number may belong to someone else now
+        drainFd(d.fd);
+        m_drainingGeneration.remove(d.fd);
+        ::close(d.fd);
+        --m_drainingCount;
+    }
+    if (m_draining.empty())
+        m_drainTimer.stop();
 }
 
 } // namespace kyc::http

@@ -1,11 +1,17 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
+#include <QHostAddress>
 #include <QList>
 #include <QSet>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTimer>
 
+#include <atomic>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -16,24 +22,34 @@ namespace kyc::http {
 
 class ConnectionGuard;
 
-// A body limit other than the general one, for the requests of one method whose target is the
-// prefix followed by a single path segment (e.g. PUT /api/v1/storage/objects/<key>).
-struct PathBodyLimit {
-    QByteArray method;
-    QByteArray pathPrefix; // encoded, as on the wire
-    qint64 bodyLimitBytes = 0;
+// A request head the guard has checked (backend/http/requesthead.h), for the admission check.
+struct RequestHead {
+    QByteArrayView method;
+    QByteArrayView target; // path and query, encoded, as on the wire
+    QByteArrayView head; // the whole head, request line to blank line
+    QHostAddress peer;
+    qint64 contentLength = 0;
+};
 
-    [[nodiscard]] bool matches(QByteArrayView requestMethod, QByteArrayView target) const;
+// What the owner of the server says about a request with a body, before a byte of it is read.
+struct Admission {
+    int status = 0; // 0: admitted; otherwise refused with this status and message
+    QString message;
+    qint64 bodyLimitBytes = -1; // the route's own body limit; -1: the general one
 };
 
 // The listening socket handed to QHttpServer::bind(). QHttpServer 6.4 has no connection cap, no
-// timeouts and no body limit, and buffers a whole request before anyone can look at it; this
-// server watches every connection's bytes as they arrive and
-//  - refuses connections past the cap (503),
+// timeouts and no body limit, buffers a whole request before anyone can look at it, and reads
+// request heads leniently; this server watches every connection's bytes as they arrive and
+//  - refuses connections past the cap with a canned 503 before building anything for them,
+//  - is the one authority on framing: a head QHttpServer could read differently (see
+//    checkRequestHead) is answered 400 and closed before QHttpServer reads a byte of it,
 //  - closes a connection whose request headers do not complete in time (slowloris) or that stays
 //    idle too long (keep-alive is otherwise never closed),
-//  - answers 413 as soon as the headers declare a body over the limit, without reading it,
-//  - answers 431 for oversized headers and 411 for chunked request bodies (length unknown),
+//  - asks its admission check about every request with a body (route body limit, credentials
+//    that can be checked from the head) and answers 413/401/403 without reading the body,
+//  - caps the body bytes buffered per client address and overall (503 beyond),
+//  - answers 431 for oversized headers and 411 for Transfer-Encoding (length unknown),
 //  - shortens long header blocks before QHttpServer reads them (see HeaderStash).
 class GuardedTcpServer final : public QTcpServer
 {
@@ -46,14 +62,26 @@ public:
         int idleTimeoutMs = 60'000;
         qint64 bodyLimitBytes = 1024 * 1024;
         int maxHeaderBytes = 16 * 1024;
-        QList<PathBodyLimit> pathLimits; // the first that matches replaces bodyLimitBytes
-
-        // The body limit of a request, from its method and target (path and query, encoded).
-        [[nodiscard]] qint64 bodyLimitFor(QByteArrayView method, QByteArrayView target) const;
+        // Declared body bytes of requests in progress (admitted, not yet replaced by the next
+        // request or closed), per client address and in all.
+        qint64 maxBufferedPerClient = 160 * 1024 * 1024;
+        qint64 maxBufferedTotal = 512 * 1024 * 1024;
     };
+    using AdmissionCheck = std::function<Admission(const RequestHead &)>;
 
     explicit GuardedTcpServer(Limits limits, QObject *parent = nullptr);
-    [[nodiscard]] int activeConnections() const { return m_active; }
+    ~GuardedTcpServer() override;
+    void setAdmissionCheck(AdmissionCheck check) { m_admission = std::move(check); }
+
+    // Safe to read from any thread.
+    [[nodiscard]] int activeConnections() const { return m_active.load(); }
+    // Refused connections still being drained before they are closed.
+    [[nodiscard]] int drainingConnections() const { return m_drainingCount.load(); }
+    [[nodiscard]] qint64 bufferedBytes() const { return m_buffered.load(); }
+    [[nodiscard]] qint64 peakBufferedBytes() const { return m_peakBuffered.load(); }
+    // Body bytes that arrived for admitted requests, since the start.
+    [[nodiscard]] qint64 bodyBytesReceived() const { return m_bodyBytes.load(); }
+    [[nodiscard]] qint64 refusedConnections() const { return m_refused.load(); }
     [[nodiscard]] const Limits &limits() const { return m_limits; }
 
     // Set on a socket the guard has answered; the router must not answer it again.
@@ -66,10 +94,40 @@ protected:
     void incomingConnection(qintptr socketDescriptor) override;
 
 private:
+    friend class ConnectionGuard;
+    [[nodiscard]] bool reserve(const QHostAddress &peer, qint64 bytes);
+    void release(const QHostAddress &peer, qint64 bytes);
+    void refuseOverCap(int fd);
+    void drainReadable();
+    void closeExpiredDrains(qint64 now);
+
     Limits m_limits;
-    int m_active = 0;
+    AdmissionCheck m_admission;
+    std::atomic<int> m_active{0};
+    std::atomic<int> m_drainingCount{0};
+    std::atomic<qint64> m_buffered{0};
+    std::atomic<qint64> m_peakBuffered{0};
+    std::atomic<qint64> m_bodyBytes{0};
+    std::atomic<qint64> m_refused{0};
+    QHash<QHostAddress, qint64> m_bufferedByPeer;
     QSet<ConnectionGuard *> m_guards;
     QTimer m_sweep;
+    // Connections refused over the cap: a descriptor each, in one epoll set, read and dropped
+    // until the client closes or a second has passed, so the canned 503 is not lost to a reset.
+    struct Draining {
+        int fd;
+        quint64 generation;
+        qint64 deadline;
+    };
+    int m_epoll = -1;
+    QSocketNotifier *m_epollNotifier = nullptr;
+    std::deque<Draining> m_draining;
+    QHash<int, quint64> m_drainingGeneration;
+    quint64 m_nextGeneration = 0;
+    QTimer m_drainTimer;
+    int m_refusedThisTurn = 0;
+    int m_maxPending = 30;
+    QTimer m_trim;
 };
 
 // QHttpServer 6.4 reads a request's line and headers one byte per QIODevice::read() call: a JWT in

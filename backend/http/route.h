@@ -4,6 +4,8 @@
 
 #include <QStringList>
 
+#include <optional>
+
 namespace kyc::http {
 
 // The auth column of the contract, parsed: which credentials an operation takes.
@@ -29,6 +31,11 @@ enum class Availability { Available, Pending };
 // so the server thread keeps answering other requests meanwhile.
 enum class Execution { Inline, Worker };
 
+// Checks a request from its head alone (path parameters, query, headers, peer; no body yet), before
+// the body is read: an answer refuses it. For routes with large bodies (uploads), so that nobody
+// can make the server buffer one without the right to send it.
+using HeadCheck = std::function<std::optional<ApiResponse>(const ApiRequest &)>;
+
 // One row of a controller's route table.
 struct Route {
     Method method = Method::Get;
@@ -38,6 +45,8 @@ struct Route {
     BodyKind body = BodyKind::None;
     Availability availability = Availability::Available;
     Execution execution = Execution::Inline;
+    qint64 bodyLimitBytes = 0; // 0: the general body limit; else this route's (its documented maximum)
+    HeadCheck headCheck = {}; // optional
 };
 
 struct Controller {

@@ -133,6 +133,78 @@ void syncDirectory(const QString &dir)
 
 } // namespace
 
+QString normaliseMediaType(QStringView contentType)
+{
+    const auto parts = contentType.split(u';');
+    QString out = parts.value(0).trimmed().toString().toLower();
+    QStringList params;
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        const QStringView p = parts[i].trimmed();
+        if (p.isEmpty())
+            continue;
+        const qsizetype eq = p.indexOf(u'=');
+        const QString name = (eq < 0 ? p : p.first(eq)).trimmed().toString().toLower();
+        QString value = eq < 0 ? QString() : p.sliced(eq + 1).trimmed().toString();
+        if (value.size() >= 2 && value.startsWith(u'"') && value.endsWith(u'"'))
+            value = value.mid(1, value.size() - 2);
+        if (name == QStringLiteral("charset"))
+            value = value.toLower();
+        params << name + u'=' + value;
+    }
+    params.sort();
+    for (const QString &p : params)
+        out += u';' + p;
+    return out;
+}
+
+namespace {
+
+QByteArrayView afterBomAndSpace(QByteArrayView b)
+{
+    if (b.startsWith("\xEF\xBB\xBF"))
+        b = b.sliced(3);
+    while (!b.isEmpty() && (b.front() == ' ' || b.front() == '\t' || b.front() == '\r' || b.front() == '\n'))
+        b = b.sliced(1);
+    return b;
+}
+
+// Text: no NUL byte, and hardly any other control byte (form feeds and the like do occur).
+bool looksLikeText(QByteArrayView b)
+{
+    qsizetype controls = 0;
+    for (const char c : b) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u == 0)
+            return false;
+        if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || u == 0x7f)
+            ++controls;
+    }
+    return controls * 100 <= b.size();
+}
+
+} // namespace
+
+bool bytesMatchType(QStringView contentType, QByteArrayView bytes)
+{
+    const QString type = normaliseMediaType(contentType).section(u';', 0, 0);
+    if (type == QStringLiteral("application/pdf"))
+        return bytes.first(std::min<qsizetype>(bytes.size(), 1024)).indexOf("%PDF-") >= 0;
+    if (type == QStringLiteral("image/png"))
+        return bytes.startsWith("\x89PNG\r\n\x1a\n");
+    if (type == QStringLiteral("image/jpeg") || type == QStringLiteral("image/jpg") || type == QStringLiteral("image/pjpeg"))
+        return bytes.startsWith("\xFF\xD8\xFF");
+    if (type == QStringLiteral("application/xml") || type == QStringLiteral("text/xml") || type.endsWith(QStringLiteral("+xml")))
+        return afterBomAndSpace(bytes).startsWith('<') && looksLikeText(bytes);
+    if (type == QStringLiteral("application/json") || type.endsWith(QStringLiteral("+json"))) {
+        const QByteArrayView b = afterBomAndSpace(bytes);
+        return (b.startsWith('{') || b.startsWith('[')) && looksLikeText(bytes);
+    }
+    if (type == QStringLiteral("text/csv") || type == QStringLiteral("text/plain")
+        || type == QStringLiteral("text/tab-separated-values"))
+        return looksLikeText(bytes);
+    return true;
+}
+
 QString methodOf(Access access)
 {
     return access == Access::Write ? QStringLiteral("PUT") : QStringLiteral("GET");
@@ -257,7 +329,7 @@ Result<Grant> ObjectStore::verify(const SignedRequest &request, Access access, c
     g.access = access;
     if (access == Access::Write) {
         const QString sent = requestContentType.trimmed();
-        if (!request.contentType.isEmpty() && sent != request.contentType)
+        if (!request.contentType.isEmpty() && normaliseMediaType(sent) != normaliseMediaType(request.contentType))
             return fail(ErrorCode::Forbidden,
                         QStringLiteral("The pre-signed URL requires Content-Type: %1").arg(request.contentType));
         g.contentType = request.contentType.isEmpty() ? sent : request.contentType;
@@ -319,6 +391,9 @@ Result<StoredObject> ObjectStore::put(const Actor &actor, const QString &key, co
     if (bytes.size() > m_options.maxBytes)
         return fail(ErrorCode::PayloadTooLarge,
                     QStringLiteral("The object exceeds the limit of %1 bytes").arg(m_options.maxBytes));
+    if (!contentType.isEmpty() && !bytesMatchType(contentType, bytes))
+        return fail(ErrorCode::UnsupportedMediaType,
+                    QStringLiteral("The uploaded bytes are not %1").arg(normaliseMediaType(contentType).section(u';', 0, 0)));
 
     StoredObject o;
     o.firmId = actor.firmId;

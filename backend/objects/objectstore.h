@@ -12,6 +12,15 @@
 
 namespace kyc::objects {
 
+// A media type in one spelling: type, subtype, parameter names and the charset value lower-cased,
+// quotes and whitespace around parameters dropped, parameters sorted by name. "Text/CSV ;
+// Charset=\"UTF-8\"" and "text/csv;charset=utf-8" are the same type.
+[[nodiscard]] QString normaliseMediaType(QStringView contentType);
+
+// Whether `bytes` can be what `contentType` says, for the types the product works with (PDF, PNG,
+// JPEG, XML, CSV and plain text, JSON); any other type is not sniffed and matches.
+[[nodiscard]] bool bytesMatchType(QStringView contentType, QByteArrayView bytes);
+
 // What a pre-signed URL allows: reading an object (GET) or writing it (PUT).
 enum class Access { Read, Write };
 [[nodiscard]] QString methodOf(Access access); // "GET" or "PUT"
@@ -39,7 +48,7 @@ struct ObjectData {
 struct PresignRequest {
     QString key; // empty: a new key is generated (uploads only)
     Access access = Access::Write;
-    QString contentType; // uploads only: the upload must then carry exactly this Content-Type
+    QString contentType; // uploads only: the upload must then carry this media type (normaliseMediaType)
     qint64 expiresIn = 900; // seconds, 1..3600
 };
 
@@ -104,7 +113,8 @@ public:
                                        const QString &ip);
 
     // Stores (or replaces) an object of the actor's firm: ≥ analyst, or storage:write. Over the
-    // size limit is PayloadTooLarge and stores nothing.
+    // size limit is PayloadTooLarge, bytes that are not what the content type says (for the types
+    // bytesMatchType knows) UnsupportedMediaType; either stores nothing.
     [[nodiscard]] Result<StoredObject> put(const Actor &actor, const QString &key, const QByteArray &bytes,
                                            const QString &contentType);
     // An object of the actor's firm with its bytes, checked against the stored SHA-256: any role,

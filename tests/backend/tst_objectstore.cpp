@@ -235,28 +235,42 @@ private slots:
     // A replacement inside a caller's transaction that rolls back leaves the old object whole.
     void replacementFollowsTheOuterTransaction()
     {
-        auto v1 = store().put(m_analyst, u"contract.pdf"_s, "version one", u"application/pdf"_s);
+        auto v1 = store().put(m_analyst, u"contract.pdf"_s, "%PDF-1.4 version one", u"application/pdf"_s);
         QVERIFY(v1);
         {
             storage::Transaction outer(backend().database());
             QVERIFY(outer.begin());
-            auto v2 = store().put(m_analyst, u"contract.pdf"_s, "version two", u"application/pdf"_s);
+            auto v2 = store().put(m_analyst, u"contract.pdf"_s, "%PDF-1.4 version two", u"application/pdf"_s);
             QVERIFY(v2);
             QVERIFY(QFile::exists(v1->filePath)); // not before the outer commit
             outer.rollback();
         }
         auto now = store().object(m_firmA, u"contract.pdf"_s);
         QVERIFY(now);
-        QCOMPARE(now->sha256, sha256Of("version one"));
+        QCOMPARE(now->sha256, sha256Of("%PDF-1.4 version one"));
         QVERIFY(QFile::exists(v1->filePath));
         auto data = store().read(m_viewer, u"contract.pdf"_s);
         QVERIFY(data);
-        QCOMPARE(data->bytes, QByteArray("version one"));
+        QCOMPARE(data->bytes, QByteArray("%PDF-1.4 version one"));
 
-        auto v3 = store().put(m_analyst, u"contract.pdf"_s, "version three", u"application/pdf"_s);
+        auto v3 = store().put(m_analyst, u"contract.pdf"_s, "%PDF-1.4 version three", u"application/pdf"_s);
         QVERIFY(v3);
         QVERIFY(!QFile::exists(v1->filePath));
-        QCOMPARE(store().read(m_viewer, u"contract.pdf"_s)->bytes, QByteArray("version three"));
+        QCOMPARE(store().read(m_viewer, u"contract.pdf"_s)->bytes, QByteArray("%PDF-1.4 version three"));
+    }
+
+    // The service sniffs too (the GUI calls it in-process): a mismatch stores nothing.
+    void sniffsDeclaredTypes()
+    {
+        const auto bad = store().put(m_analyst, u"fake.pdf"_s, "GIF89a not a pdf", u"application/pdf"_s);
+        QVERIFY(!bad);
+        QCOMPARE(bad.error().code, ErrorCode::UnsupportedMediaType);
+        QVERIFY(!store().object(m_firmA, u"fake.pdf"_s));
+        QVERIFY(store().put(m_analyst, u"real.pdf"_s, "%PDF-1.7\n", u"Application/PDF"_s));
+        QCOMPARE(objects::normaliseMediaType(u"Text/CSV ; Charset=\"UTF-8\" ;header=present"_s),
+                 u"text/csv;charset=utf-8;header=present"_s);
+        QVERIFY(objects::bytesMatchType(u"application/x-unknown"_s, QByteArray("\0\1\2", 3)));
+        QVERIFY(!objects::bytesMatchType(u"text/plain"_s, QByteArray("a\0b", 3)));
     }
 
     void signatures()

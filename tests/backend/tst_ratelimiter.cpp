@@ -35,6 +35,15 @@ private slots:
     void manyClientsDoNotDisturbActiveWindows();
     void normaliseIp_data();
     void normaliseIp();
+    void clientKeyGroupsIpv6By64_data();
+    void clientKeyGroupsIpv6By64();
+    void ipv6ClientsShareTheirSlash64();
+    void expiredWindowsLeaveWithoutAScan();
+    void tableIsBounded();
+    void evictionTakesTheOldestWindow();
+    void trustedProxies_data();
+    void trustedProxies();
+    void malformedProxyListIsRefused();
 };
 
 void TestRateLimiter::allowsLimitThenRefuses()
@@ -257,6 +266,141 @@ void TestRateLimiter::normaliseIp()
     QFETCH(QString, address);
     QFETCH(QString, normalised);
     QCOMPARE(http::normaliseIp(address), normalised);
+}
+
+void TestRateLimiter::clientKeyGroupsIpv6By64_data()
+{
+    QTest::addColumn<QString>("address");
+    QTest::addColumn<QString>("key");
+    QTest::newRow("IPv4") << QStringLiteral("203.0.113.9") << QStringLiteral("203.0.113.9");
+    QTest::newRow("IPv4-mapped") << QStringLiteral("::ffff:203.0.113.9") << QStringLiteral("203.0.113.9");
+    QTest::newRow("IPv6") << QStringLiteral("2001:db8:1:2:aaaa:bbbb:cccc:dddd") << QStringLiteral("2001:db8:1:2::/64");
+    QTest::newRow("IPv6, same /64") << QStringLiteral("2001:db8:1:2::1") << QStringLiteral("2001:db8:1:2::/64");
+    QTest::newRow("IPv6, next /64") << QStringLiteral("2001:db8:1:3::1") << QStringLiteral("2001:db8:1:3::/64");
+    QTest::newRow("IPv6 loopback") << QStringLiteral("::1") << QStringLiteral("::/64");
+    QTest::newRow("not an address") << QStringLiteral("ip:unknown") << QStringLiteral("ip:unknown");
+}
+
+void TestRateLimiter::clientKeyGroupsIpv6By64()
+{
+    QFETCH(QString, address);
+    QFETCH(QString, key);
+    QCOMPARE(http::clientKey(address), key);
+}
+
+// One subscriber's /64 is one client: rotating through its addresses does not escape the limit.
+void TestRateLimiter::ipv6ClientsShareTheirSlash64()
+{
+    FakeClock clock;
+    RateLimiter limiter(clock);
+    for (int i = 1; i <= 3; ++i)
+        QVERIFY(limiter.hit(general(), kThreePerMinute, clientKey(QStringLiteral("2001:db8:5:6::%1").arg(i, 0, 16))).allowed);
+    QVERIFY(!limiter.hit(general(), kThreePerMinute, clientKey(QStringLiteral("2001:db8:5:6:ffff::99"))).allowed);
+    QVERIFY(limiter.hit(general(), kThreePerMinute, clientKey(QStringLiteral("2001:db8:5:7::1"))).allowed);
+}
+
+// Expired windows leave as time passes, without anyone sweeping the table.
+void TestRateLimiter::expiredWindowsLeaveWithoutAScan()
+{
+    FakeClock clock;
+    RateLimiter limiter(clock);
+    for (int i = 0; i < 5000; ++i)
+        QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("10.1.%1.%2").arg(i / 256).arg(i % 256)).allowed);
+    QCOMPARE(limiter.size(), 5000);
+    clock.advanceMs(30'000);
+    QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("10.2.0.1")).allowed);
+    QCOMPARE(limiter.size(), 5001);
+    clock.advanceMs(30'000); // the first 5000 have ended
+    QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("10.2.0.2")).allowed);
+    QCOMPARE(limiter.size(), 2);
+}
+
+// Many distinct clients (a botnet, or IPv6 privacy addresses) cannot grow the table past its cap.
+void TestRateLimiter::tableIsBounded()
+{
+    FakeClock clock;
+    RateLimiter limiter(clock, 1000);
+    for (int i = 0; i < 20'000; ++i) {
+        clock.advanceMs(1);
+        (void)limiter.hit(general(), kThreePerMinute, QStringLiteral("client-%1").arg(i));
+        QVERIFY(limiter.size() <= 1000);
+    }
+    // The newest clients are still limited.
+    const QString recent = QStringLiteral("client-19999");
+    QVERIFY(limiter.hit(general(), kThreePerMinute, recent).allowed);
+    QVERIFY(limiter.hit(general(), kThreePerMinute, recent).allowed);
+    QVERIFY(!limiter.hit(general(), kThreePerMinute, recent).allowed);
+}
+
+void TestRateLimiter::evictionTakesTheOldestWindow()
+{
+    FakeClock clock;
+    RateLimiter limiter(clock, 3);
+    const RateRule oneHour{2, 3600};
+    QVERIFY(limiter.hit(QStringLiteral("login"), oneHour, QStringLiteral("a")).allowed); // ends at 3600 s
+    clock.advanceMs(1000);
+    QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("b")).allowed); // ends at 61 s: the oldest end
+    clock.advanceMs(1000);
+    QVERIFY(limiter.hit(QStringLiteral("login"), oneHour, QStringLiteral("c")).allowed);
+    QVERIFY(limiter.hit(QStringLiteral("login"), oneHour, QStringLiteral("c")).allowed);
+    QVERIFY(limiter.hit(general(), kThreePerMinute, QStringLiteral("d")).allowed); // evicts b
+    QCOMPARE(limiter.size(), 3);
+    QVERIFY(!limiter.hit(QStringLiteral("login"), oneHour, QStringLiteral("c")).allowed); // kept
+    QCOMPARE(limiter.hit(QStringLiteral("login"), oneHour, QStringLiteral("a")).remaining, 0); // kept: its second hit
+}
+
+void TestRateLimiter::trustedProxies_data()
+{
+    QTest::addColumn<QString>("trusted");
+    QTest::addColumn<QString>("peer");
+    QTest::addColumn<QByteArray>("forwardedFor");
+    QTest::addColumn<QString>("client");
+
+    const QString proxies = QStringLiteral("10.0.0.1, 192.168.0.0/16, 2001:db8:ffff::/48");
+    QTest::newRow("off by default") << QString() << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9")
+                                    << QStringLiteral("10.0.0.1");
+    QTest::newRow("untrusted peer") << proxies << QStringLiteral("198.51.100.1") << QByteArray("203.0.113.9")
+                                    << QStringLiteral("198.51.100.1");
+    QTest::newRow("one hop") << proxies << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9")
+                             << QStringLiteral("203.0.113.9");
+    QTest::newRow("spoofed left entries ignored")
+        << proxies << QStringLiteral("10.0.0.1") << QByteArray("1.2.3.4, 203.0.113.9") << QStringLiteral("203.0.113.9");
+    QTest::newRow("chain of trusted proxies")
+        << proxies << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9, 192.168.4.4,192.168.1.1")
+        << QStringLiteral("203.0.113.9");
+    QTest::newRow("all trusted: left-most") << proxies << QStringLiteral("10.0.0.1") << QByteArray("192.168.7.7, 192.168.1.1")
+                                            << QStringLiteral("192.168.7.7");
+    QTest::newRow("IPv4-mapped peer") << proxies << QStringLiteral("::ffff:10.0.0.1") << QByteArray("203.0.113.9")
+                                      << QStringLiteral("203.0.113.9");
+    QTest::newRow("IPv6 proxy and client") << proxies << QStringLiteral("2001:db8:ffff:1::2")
+                                           << QByteArray("[2001:db8:1:2::5]:443") << QStringLiteral("2001:db8:1:2::5");
+    QTest::newRow("port on IPv4") << proxies << QStringLiteral("10.0.0.1") << QByteArray("203.0.113.9:5555")
+                                  << QStringLiteral("203.0.113.9");
+    QTest::newRow("garbage: the proxy") << proxies << QStringLiteral("10.0.0.1") << QByteArray("not-an-ip")
+                                        << QStringLiteral("10.0.0.1");
+    QTest::newRow("garbage left of a good one")
+        << proxies << QStringLiteral("10.0.0.1") << QByteArray("junk, 192.168.1.1") << QStringLiteral("192.168.1.1");
+    QTest::newRow("empty header") << proxies << QStringLiteral("10.0.0.1") << QByteArray() << QStringLiteral("10.0.0.1");
+}
+
+void TestRateLimiter::trustedProxies()
+{
+    QFETCH(QString, trusted);
+    QFETCH(QString, peer);
+    QFETCH(QByteArray, forwardedFor);
+    QFETCH(QString, client);
+    const auto proxies = TrustedProxies::parse(trusted);
+    QVERIFY(proxies);
+    QCOMPARE(http::normaliseIp(proxies->clientOf(QHostAddress(peer), forwardedFor)), client);
+}
+
+void TestRateLimiter::malformedProxyListIsRefused()
+{
+    for (const QString &bad : {QStringLiteral("10.0.0.1, nonsense"), QStringLiteral("10.0.0.0/33"), QStringLiteral("::1/129")}) {
+        const auto p = TrustedProxies::parse(bad);
+        QVERIFY2(!p, qPrintable(bad));
+        QVERIFY(p.error().fields.value(0).message.contains(QStringLiteral("KYCONNECT_TRUSTED_PROXIES")));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestRateLimiter)

@@ -189,17 +189,18 @@ private slots:
 
         // Known paths, other methods.
         QTest::newRow("DELETE /health") << QByteArray("DELETE") << QByteArray("/api/v1/health") << QByteArray() << QByteArray()
-                                        << 405 << false << QByteArrayList{"GET"};
+                                        << 405 << false << QByteArrayList{"GET", "HEAD"};
         QTest::newRow("POST /health/ready") << QByteArray("POST") << QByteArray("/api/v1/health/ready") << QByteArray()
-                                            << QByteArray() << 405 << false << QByteArrayList{"GET"};
+                                            << QByteArray() << 405 << false << QByteArrayList{"GET", "HEAD"};
         QTest::newRow("GET /auth/login") << QByteArray("GET") << login << QByteArray() << QByteArray() << 405 << false
                                          << QByteArrayList{"POST"};
         QTest::newRow("PUT /users/:id") << QByteArray("PUT") << user << credentials << json << 405 << false
-                                        << QByteArrayList{"GET", "PATCH"};
+                                        << QByteArrayList{"GET", "HEAD", "PATCH"};
         QTest::newRow("POST /users/:id") << QByteArray("POST") << user << credentials << json << 405 << false
-                                         << QByteArrayList{"GET", "PATCH"};
-        QTest::newRow("DELETE /onboarding/cases") << QByteArray("DELETE") << QByteArray("/api/v1/onboarding/cases")
-                                                  << QByteArray() << QByteArray() << 405 << false << QByteArrayList{"GET"};
+                                         << QByteArrayList{"GET", "HEAD", "PATCH"};
+        QTest::newRow("DELETE /onboarding/cases")
+            << QByteArray("DELETE") << QByteArray("/api/v1/onboarding/cases") << QByteArray() << QByteArray() << 405 << false
+            << QByteArrayList{"GET", "HEAD"};
         QTest::newRow("GET /api-keys/:id/rotate") << QByteArray("GET") << withId("/api/v1/api-keys/", "/rotate") << QByteArray()
                                                   << QByteArray() << 405 << false << QByteArrayList{"POST"};
 
@@ -277,11 +278,12 @@ private slots:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<QByteArrayList>("allow"); // sorted
 
-        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList{"GET", "OPTIONS"};
+        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList{"GET", "HEAD", "OPTIONS"};
         QTest::newRow("/auth/login") << QByteArray("/api/v1/auth/login") << QByteArrayList{"OPTIONS", "POST"};
         QTest::newRow("/onboarding/cases/:id")
-            << withId("/api/v1/onboarding/cases/") << QByteArrayList{"GET", "OPTIONS", "PATCH"};
-        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/") << QByteArrayList{"DELETE", "GET", "OPTIONS", "PATCH"};
+            << withId("/api/v1/onboarding/cases/") << QByteArrayList{"GET", "HEAD", "OPTIONS", "PATCH"};
+        QTest::newRow("/api-keys/:id") << withId("/api/v1/api-keys/")
+                                       << QByteArrayList{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH"};
     }
 
     void optionsAnswersAllow()
@@ -306,36 +308,49 @@ private slots:
         QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
     }
 
-    void headIsMethodNotAllowed_data()
+    // HEAD answers like GET without the body: same status and headers, Content-Length of the GET
+    // body (RFC 9110 9.3.2).
+    void headAnswersLikeGet_data()
     {
         QTest::addColumn<QByteArray>("path");
-        QTest::addColumn<QByteArrayList>("allow");
+        QTest::addColumn<int>("status");
 
-        QTest::newRow("/health") << QByteArray("/api/v1/health") << QByteArrayList{"GET"};
-        QTest::newRow("/onboarding/cases/:id") << withId("/api/v1/onboarding/cases/") << QByteArrayList{"GET", "PATCH"};
+        QTest::newRow("/health") << QByteArray("/api/v1/health") << 200;
+        QTest::newRow("/health/openapi.json") << QByteArray("/api/v1/health/openapi.json") << 200;
+        QTest::newRow("/onboarding/cases/:id") << withId("/api/v1/onboarding/cases/") << 501;
+        QTest::newRow("unknown path") << QByteArray("/api/v1/nope") << 404;
+        QTest::newRow("POST-only path") << QByteArray("/api/v1/auth/login") << 405;
     }
 
-    void headIsMethodNotAllowed()
+    void headAnswersLikeGet()
     {
         QFETCH(QByteArray, path);
-        QFETCH(QByteArrayList, allow);
+        QFETCH(int, status);
 
+        const test::HttpResult get = test::request(port(), "GET", path);
+        QVERIFY(get.ok);
         const HeadResult r = headThenGet(port(), path);
-        QCOMPARE(r.status, 405);
-        QCOMPARE(allowList(r.headers.value("allow")), allow);
+        QCOMPARE(r.status, status);
+        QCOMPARE(get.status, status);
+        QCOMPARE(r.headers.value("content-type"), get.headers.value("content-type"));
+        if (path.endsWith("openapi.json")) // the others say the method or the uptime
+            QCOMPARE(r.headers.value("content-length"), get.headers.value("content-length"));
+        else
+            QVERIFY(r.headers.value("content-length").toLongLong() > 0);
         QVERIFY(isSafeId(r.headers.value("x-request-id")));
+        if (status == 405)
+            QCOMPARE(allowList(r.headers.value("allow")), QByteArrayList{"POST"});
     }
 
     // RFC 9110 9.3.2: no content in an answer to HEAD, or the bytes are read as the start of the
     // next answer on a keep-alive connection.
-    void headAnswerHasNoBody_data() { headIsMethodNotAllowed_data(); }
+    void headAnswerHasNoBody_data() { headAnswersLikeGet_data(); }
 
     void headAnswerHasNoBody()
     {
         QFETCH(QByteArray, path);
 
         const HeadResult r = headThenGet(port(), path);
-        QCOMPARE(r.status, 405);
         QVERIFY2(r.next.ok, "the answer to the following GET did not arrive");
         QVERIFY2(
             r.next.status == 200,
@@ -426,6 +441,38 @@ private slots:
             ids.insert(r.headers.value("x-request-id"));
         }
         QCOMPARE(ids.size(), 5);
+    }
+
+    // A service's internal error names files and SQL; the answer carries a generic message with
+    // the request id (in the contract's three fields), the detail goes to the log only.
+    void internalErrorHidesItsDetail()
+    {
+        Config config;
+        FakeClock clock;
+        ApiRouter router(config, clock);
+        Route failing;
+        failing.method = Method::Get;
+        failing.path = QStringLiteral("/failing");
+        failing.auth = QStringLiteral("public");
+        failing.handler = [](const ApiRequest &) {
+            return ApiResponse::error(Error::internal(
+                QStringLiteral("cannot open /var/lib/kyconnect/objects/f00/secret.bin: SELECT file FROM storage_objects")));
+        };
+        Controller c;
+        c.category = QStringLiteral("Test");
+        c.routes << failing;
+        router.addController(std::move(c));
+
+        QString rid;
+        const ApiResponse res = router.dispatch(incoming("GET", "/api/v1/failing"), &rid);
+        QCOMPARE(res.status, 500);
+        const QString mismatch = contractErrorMismatch(res.body, 500, false);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        QVERIFY2(!res.body.contains("/var/lib"), res.body.constData());
+        QVERIFY2(!res.body.contains("secret"), res.body.constData());
+        QVERIFY2(!res.body.contains("SELECT"), res.body.constData());
+        QVERIFY(!rid.isEmpty());
+        QVERIFY2(res.body.contains(rid.toLatin1()), res.body.constData());
     }
 
     // A handler that throws answers 500 without the exception's text; no sockets involved.

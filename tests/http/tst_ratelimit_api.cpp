@@ -112,6 +112,52 @@ private slots:
         QCOMPARE(health(server.port()).status, 429);
     }
 
+    // X-Forwarded-For names the client only when the peer is a trusted proxy (off by default):
+    // otherwise anyone could pick a fresh identity per request. Behind a trusted proxy, each
+    // client has its own window, an IPv6 client's /64 is one client, and the audit trail sees
+    // the client's address.
+    void forwardedForOnlyFromTrustedProxies_data()
+    {
+        QTest::addColumn<QString>("trusted");
+        QTest::newRow("no trusted proxies") << QString();
+        QTest::newRow("loopback trusted") << QStringLiteral("127.0.0.1, 10.0.0.0/8");
+    }
+
+    void forwardedForOnlyFromTrustedProxies()
+    {
+        QFETCH(QString, trusted);
+        Config config = limitedConfig();
+        config.trustedProxies = trusted;
+        test::TestServer server(config);
+        QVERIFY(server.port());
+        auto as = [&](const QByteArray &client) {
+            return test::request(server.port(), "GET", "/api/v1/health", {}, {{"X-Forwarded-For", client}}).status;
+        };
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(as("203.0.113." + QByteArray::number(i + 1)), 200); // five different claims
+        if (trusted.isEmpty()) {
+            QCOMPARE(as("198.51.100.1"), 429); // all from 127.0.0.1
+            return;
+        }
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(as("203.0.113.1"), 200);
+        QCOMPARE(as("203.0.113.1"), 429); // its sixth
+        QCOMPARE(as("1.2.3.4, 203.0.113.2"), 200); // a spoofed left entry changes nothing
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(as("2001:db8:7:7::" + QByteArray::number(i + 1)), 200);
+        QCOMPARE(as("2001:db8:7:7:ffff::1"), 429); // the same /64
+        QCOMPARE(as("2001:db8:7:8::1"), 200);
+    }
+
+    // A malformed trusted-proxy list stops the server from starting, naming the entry.
+    void malformedTrustedProxiesRefused()
+    {
+        Config config = limitedConfig();
+        config.trustedProxies = QStringLiteral("127.0.0.1, proxy.example.com");
+        test::TestServer server(config);
+        QCOMPARE(server.port(), quint16(0));
+    }
+
     // The general limit counts every route of the general bucket together, whatever the answer.
     void generalLimitIsSharedAcrossRoutes()
     {

@@ -5,6 +5,7 @@
 // while every other route keeps the general body limit, and tenant isolation (404).
 #include "backend/core/ids.h"
 #include "backend/http/apirouter.h"
+#include "backend/http/controllers/controllers.h"
 #include "backend/http/guardedtcpserver.h"
 #include "backend/identity/accountservice.h"
 #include "backend/identity/apikeyservice.h"
@@ -25,6 +26,8 @@
 #include <QTcpSocket>
 #include <QUrlQuery>
 #include <QtTest>
+
+#include <array>
 
 using namespace kyc;
 using namespace Qt::Literals::StringLiterals;
@@ -343,7 +346,8 @@ private slots:
 
     void roundTrip()
     {
-        const QByteArray bytes = binaryBytes(200'000, 7);
+        // A PDF header (uploads are sniffed), then every byte value.
+        const QByteArray bytes = "%PDF-1.7\n" + binaryBytes(200'000, 7);
         const QString sha = sha256Of(bytes);
         const QByteArray putTarget = urlFor(u"PUT"_s, u"passport-scan.pdf"_s, m_analyst, u"application/pdf"_s);
         QVERIFY(!putTarget.isEmpty());
@@ -415,7 +419,7 @@ private slots:
 
     void roundTripWithApiKeys()
     {
-        const QByteArray bytes = binaryBytes(4096, 99);
+        const QByteArray bytes = QByteArray("2026-01-31;opening balance;1200.00 EUR\r\n").repeated(100);
         const HttpResult p = presign(J(R"({"method":"PUT","key":"statement.txt"})"), {}, m_writeKey);
         EXPECT(p, 200);
         // Without a bound type, the upload's own Content-Type is stored.
@@ -449,7 +453,9 @@ private slots:
 
     void reuploadReplaces()
     {
-        const QByteArray v1 = binaryBytes(10'000, 1), v2 = binaryBytes(12'345, 2);
+        // CSV text (uploads declared text/csv are sniffed as text).
+        const QByteArray v1 = QByteArray("subject,score\nAlpha Ltd,12\n").repeated(400),
+                         v2 = QByteArray("subject,score\nBeta GmbH,7\n").repeated(500);
         EXPECT(upload(u"risk-report.csv"_s, v1, m_analyst, "text/csv"), 201);
         const QString firstFile = backend().objects().object(m_firmA, u"risk-report.csv"_s)->filePath;
         QVERIFY(QFile::exists(firstFile));
@@ -556,7 +562,7 @@ private slots:
 
         const qint64 rowsBefore = rows(m_firmA);
         const QString shaBefore = backend().objects().object(m_firmA, u"target.bin"_s)->sha256;
-        const QByteArray newBytes = binaryBytes(3000, 42);
+        const QByteArray newBytes = "%PDF-1.7\n" + binaryBytes(3000, 42);
         const HttpResult r = requestMethod == "PUT" ? put(t, newBytes, "application/pdf") : get(t);
         if (how == u"signature case"_s) {
             EXPECT(r, method == "PUT" ? 201 : 200);
@@ -631,6 +637,297 @@ private slots:
         QCOMPARE(test::request(port(), "GET", "/api/v1/health").status, 200);
     }
 
+    // Attack 5: an upload's URL is checked from the head, before a byte of the body is read. The
+    // answer arrives while the client has sent only 64 KiB of the declared size, and the guard has
+    // counted no body byte and buffers nothing.
+    void uploadRefusedBeforeTheBody_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::addColumn<int>("status");
+        QTest::newRow("anonymous, no URL") << u"anonymous"_s << 403;
+        QTest::newRow("forged signature") << u"forged"_s << 403;
+        QTest::newRow("URL of another key") << u"other key"_s << 403;
+        QTest::newRow("download URL") << u"download URL"_s << 403;
+        QTest::newRow("expired") << u"expired"_s << 403;
+        QTest::newRow("not the bound content type") << u"content type"_s << 403;
+        QTest::newRow("over the size limit") << u"too large"_s << 413;
+    }
+
+    void uploadRefusedBeforeTheBody()
+    {
+        QFETCH(QString, how);
+        QFETCH(int, status);
+
+        qint64 declared = kStorageMax;
+        QByteArray contentType = "application/octet-stream";
+        QByteArray target;
+        if (how == u"anonymous"_s) {
+            target = "/api/v1/storage/objects/anon.bin";
+        } else if (how == u"forged"_s) {
+            target = withParam(urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst), u"signature"_s, QString(64, u'a'));
+        } else if (how == u"other key"_s) {
+            target = urlFor(u"PUT"_s, u"other-key.bin"_s, m_analyst);
+            target.replace("/other-key.bin?", "/anon.bin?");
+        } else if (how == u"download URL"_s) {
+            EXPECT(upload(u"anon.bin"_s, "x", m_analyst), 201);
+            target = urlFor(u"GET"_s, u"anon.bin"_s, m_viewer);
+        } else if (how == u"expired"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst, {}, 5);
+            m_server->clock().advanceMs(6'000);
+        } else if (how == u"content type"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst, u"application/pdf"_s);
+        } else if (how == u"too large"_s) {
+            target = urlFor(u"PUT"_s, u"anon.bin"_s, m_analyst);
+            declared = kStorageMax + 1;
+        }
+        QVERIFY(!target.isEmpty());
+        auto *guard = m_server->server().router()->findChild<http::GuardedTcpServer *>();
+        QVERIFY(guard);
+        const qint64 bodyBefore = guard->bodyBytesReceived();
+        const QByteArray shaBefore = backend().objects().object(m_firmA, u"anon.bin"_s)
+            ? backend().objects().object(m_firmA, u"anon.bin"_s)->sha256.toLatin1()
+            : QByteArray();
+
+        QTcpSocket s;
+        s.connectToHost(u"127.0.0.1"_s, port());
+        QVERIFY(s.waitForConnected(10000));
+        s.write("PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + contentType
+                + "\r\nContent-Length: " + QByteArray::number(declared) + "\r\n\r\n");
+        s.write(QByteArray(64 * 1024, 'b')); // and not a byte more
+        QByteArray answer;
+        HttpResult r;
+        while (test::parseResponse(answer, r) < 0 && s.waitForReadyRead(10000))
+            answer += s.readAll();
+        QVERIFY2(r.ok, answer.constData());
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.headers.value("connection").toLower(), QByteArray("close"));
+        QCOMPARE(guard->bodyBytesReceived(), bodyBefore);
+        QCOMPARE(guard->bufferedBytes(), qint64(0));
+        const auto after = backend().objects().object(m_firmA, u"anon.bin"_s);
+        QCOMPARE(after ? after->sha256.toLatin1() : QByteArray(), shaBefore);
+    }
+
+    // Issue 8's own attack: six anonymous 60 MiB PUTs at once against the default 64 MiB limit.
+    // Each is refused from its head; no body byte is buffered.
+    void anonymousLargeUploadsBufferNothing()
+    {
+        test::TestServer server; // default limits
+        QVERIFY(server.port());
+        auto *guard = server.server().router()->findChild<http::GuardedTcpServer *>();
+        QVERIFY(guard);
+        std::array<QTcpSocket, 6> sockets;
+        for (auto &s : sockets) {
+            s.connectToHost(u"127.0.0.1"_s, server.port());
+            QVERIFY(s.waitForConnected(10000));
+            s.write("PUT /api/v1/storage/objects/big.bin?firm=" + newId().toLatin1()
+                    + "&method=PUT&expires=9999999999&by=system&signature=" + QByteArray(64, '0')
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                    + QByteArray::number(60 * 1024 * 1024) + "\r\n\r\n" + QByteArray(64 * 1024, 'z'));
+        }
+        for (auto &s : sockets) {
+            QByteArray answer;
+            HttpResult r;
+            while (test::parseResponse(answer, r) < 0 && s.waitForReadyRead(10000))
+                answer += s.readAll();
+            QVERIFY2(r.ok, answer.constData());
+            QCOMPARE(r.status, 403);
+        }
+        QCOMPARE(guard->bodyBytesReceived(), qint64(0));
+        QCOMPARE(guard->peakBufferedBytes(), qint64(0));
+    }
+
+    // Declared body bytes in progress are capped per client address: a second upload while the
+    // first is still arriving is 503 (answered from its head); once the first is done, uploads
+    // are accepted again.
+    void bufferedBytesCapped()
+    {
+        Config config = test::testConfig();
+        config.storageMaxBytes = 2 * 1024 * 1024;
+        config.bufferedBytesPerClient = 3 * 1024 * 1024;
+        test::TestServer server(config);
+        QVERIFY(server.port());
+        auto &accounts = server.backend().accounts();
+        auto firm = accounts.createFirm({u"Cap Ltd"_s, u"GB"_s, {}, u"owner@cap.test"_s, kPassword, u"Cap Owner"_s, {}});
+        QVERIFY(firm);
+        auto session = server.backend().auth().openSession(firm->second, u"127.0.0.1"_s, u"test"_s);
+        QVERIFY(session);
+        auto presignFor = [&](const QString &key) {
+            const QByteArray body = QJsonDocument(QJsonObject{{u"method"_s, u"PUT"_s}, {u"key"_s, key}}).toJson();
+            const HttpResult r = test::request(server.port(), "POST", "/api/v1/storage/presign", body,
+                                               {{"Authorization", "Bearer " + session->accessToken.toLatin1()}});
+            return targetOf(r.json().value(u"url"_s).toString());
+        };
+        auto *guard = server.server().router()->findChild<http::GuardedTcpServer *>();
+        const qint64 size = 2 * 1024 * 1024;
+        const QByteArray bytes(size, 'q');
+
+        QTcpSocket first;
+        first.connectToHost(u"127.0.0.1"_s, server.port());
+        QVERIFY(first.waitForConnected(10000));
+        first.write("PUT " + presignFor(u"first.bin"_s) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                    + QByteArray::number(size) + "\r\n\r\n" + bytes.left(1024));
+        first.flush();
+        QTRY_COMPARE_WITH_TIMEOUT(guard->bufferedBytes(), size, 10000);
+
+        const HttpResult second = test::request(server.port(), "PUT", presignFor(u"second.bin"_s), bytes,
+                                                {{"Content-Type", "application/octet-stream"}});
+        EXPECT(second, 503);
+        QVERIFY(!server.backend().objects().object(firm->first.id, u"second.bin"_s));
+
+        first.write(bytes.mid(1024));
+        QByteArray answer;
+        HttpResult r;
+        while (test::parseResponse(answer, r) < 0 && first.waitForReadyRead(10000))
+            answer += first.readAll();
+        QCOMPARE(r.status, 201);
+        first.disconnectFromHost();
+        QTRY_COMPARE_WITH_TIMEOUT(guard->bufferedBytes(), qint64(0), 10000);
+        EXPECT(test::request(server.port(), "PUT", presignFor(u"third.bin"_s), bytes,
+                             {{"Content-Type", "application/octet-stream"}}),
+               201);
+        // Never two uploads' worth at once (the small presign bodies aside).
+        QVERIFY(guard->peakBufferedBytes() >= size && guard->peakBufferedBytes() < size + 64 * 1024);
+    }
+
+    // A bound content type is a media type: compared case-insensitively, parameters normalised.
+    void boundContentTypeComparesAsMediaType_data()
+    {
+        QTest::addColumn<QString>("bound");
+        QTest::addColumn<QByteArray>("sent");
+        QTest::addColumn<int>("status");
+        QTest::newRow("case") << u"application/pdf"_s << QByteArray("Application/PDF") << 201;
+        QTest::newRow("charset case, quotes, spaces")
+            << u"text/csv; charset=utf-8"_s << QByteArray("Text/CSV ;Charset=\"UTF-8\"") << 201;
+        QTest::newRow("parameter order") << u"text/plain; charset=utf-8; format=flowed"_s
+                                         << QByteArray("text/plain;format=flowed;charset=UTF-8") << 201;
+        QTest::newRow("parameter missing") << u"text/csv; charset=utf-8"_s << QByteArray("text/csv") << 403;
+        QTest::newRow("parameter added") << u"application/pdf"_s << QByteArray("application/pdf; charset=binary") << 403;
+        QTest::newRow("other subtype") << u"text/csv"_s << QByteArray("text/plain") << 403;
+    }
+
+    void boundContentTypeComparesAsMediaType()
+    {
+        QFETCH(QString, bound);
+        QFETCH(QByteArray, sent);
+        QFETCH(int, status);
+        const QString key = u"typed-"_s + QString::number(qHash(QString::fromLatin1(sent) + bound));
+        const QByteArray bytes
+            = bound.startsWith(u"application/pdf"_s) ? QByteArray("%PDF-1.7\n1 0 obj") : QByteArray("a,b\n1,2\n");
+        EXPECT(put(urlFor(u"PUT"_s, key, m_analyst, bound), bytes, sent), status);
+        QCOMPARE(bool(backend().objects().object(m_firmA, key)), status == 201);
+    }
+
+    // Stored objects are what they say they are: the bytes are sniffed for the types the product
+    // works with, and a mismatch is 415 with nothing stored.
+    void sniffedContent_data()
+    {
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<int>("status");
+        const QByteArray png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+        QTest::newRow("PDF") << QByteArray("application/pdf") << QByteArray("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n") << 201;
+        QTest::newRow("not a PDF") << QByteArray("application/pdf") << QByteArray("MZ\x90\0\x03\0\0\0", 8) << 415;
+        QTest::newRow("HTML as PDF") << QByteArray("application/pdf") << QByteArray("<html><script>x</script>") << 415;
+        QTest::newRow("PNG") << QByteArray("image/png") << png << 201;
+        QTest::newRow("PDF as PNG") << QByteArray("image/png") << QByteArray("%PDF-1.4") << 415;
+        QTest::newRow("JPEG") << QByteArray("image/jpeg") << QByteArray("\xff\xd8\xff\xe0\0\x10JFIF", 10) << 201;
+        QTest::newRow("PNG as JPEG") << QByteArray("image/jpeg") << png << 415;
+        QTest::newRow("XML") << QByteArray("application/xml") << QByteArray("\xef\xbb\xbf<?xml version=\"1.0\"?><a/>") << 201;
+        QTest::newRow("not XML") << QByteArray("text/xml") << QByteArray("{\"a\":1}") << 415;
+        QTest::newRow("JSON") << QByteArray("application/json") << QByteArray(" [1,2]") << 201;
+        QTest::newRow("not JSON") << QByteArray("application/json") << png << 415;
+        QTest::newRow("CSV") << QByteArray("text/csv; charset=utf-8") << QByteArray("name,country\nJos\xc3\xa9,FR\n") << 201;
+        QTest::newRow("binary as CSV") << QByteArray("text/csv") << QByteArray("a,b\0\0\0\x01\x02", 9) << 415;
+        QTest::newRow("binary as text") << QByteArray("text/plain") << png << 415;
+        QTest::newRow("empty PDF") << QByteArray("application/pdf") << QByteArray() << 415;
+        QTest::newRow("octet-stream: not sniffed") << QByteArray("application/octet-stream") << png << 201;
+    }
+
+    void sniffedContent()
+    {
+        QFETCH(QByteArray, contentType);
+        QFETCH(QByteArray, bytes);
+        QFETCH(int, status);
+        const QString key
+            = u"sniffed-"_s + QString::fromLatin1(QTest::currentDataTag()).replace(QRegularExpression(u"[^A-Za-z0-9]"_s), u"-"_s);
+        const qint64 rowsBefore = rows(m_firmA);
+        const HttpResult r = put(urlFor(u"PUT"_s, key, m_analyst), bytes, contentType);
+        EXPECT(r, status);
+        QCOMPARE(bool(backend().objects().object(m_firmA, key)), status == 201);
+        QCOMPARE(rows(m_firmA), rowsBefore + (status == 201 ? 1 : 0));
+    }
+
+    // A URL stops working once its issuer could not issue it any more.
+    void urlDiesWithItsIssuer_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<int>("putStatus");
+        QTest::addColumn<int>("getStatus");
+        QTest::newRow("user deactivated") << u"deactivate"_s << 403 << 403;
+        QTest::newRow("analyst made viewer") << u"viewer"_s << 403 << 200;
+        QTest::newRow("nothing changed") << u"none"_s << 201 << 200;
+    }
+
+    void urlDiesWithItsIssuer()
+    {
+        QFETCH(QString, change);
+        QFETCH(int, putStatus);
+        QFETCH(int, getStatus);
+        static int n = 0;
+        const QString email = u"issuer%1@store-a.test"_s.arg(++n);
+        auto user = backend().accounts().createUser(Actor::system(m_firmA), email, u"Issuer"_s, Role::Analyst, kPassword);
+        QVERIFY(user);
+        const QString token = sessionFor(*user);
+        const QString key = u"issued-%1.bin"_s.arg(n);
+        EXPECT(upload(key, "first", token), 201);
+        const QByteArray putUrl = urlFor(u"PUT"_s, key, token);
+        const QByteArray getUrl = urlFor(u"GET"_s, key, token);
+        QVERIFY(!putUrl.isEmpty() && !getUrl.isEmpty());
+
+        auto owner = backend().auth().authenticate(m_owner, u"127.0.0.1"_s);
+        QVERIFY(owner);
+        identity::UserPatch patch;
+        if (change == u"deactivate"_s)
+            patch.status = u"deactivated"_s;
+        else if (change == u"viewer"_s)
+            patch.role = Role::Viewer;
+        if (change != u"none"_s)
+            QVERIFY(backend().accounts().updateUser(*owner, user->id, patch));
+
+        EXPECT(put(putUrl, "second"), putStatus);
+        EXPECT(get(getUrl), getStatus);
+        // Refused from the head as well, before a body byte.
+        if (putStatus == 403) {
+            QTcpSocket s;
+            s.connectToHost(u"127.0.0.1"_s, port());
+            QVERIFY(s.waitForConnected(10000));
+            s.write("PUT " + putUrl + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n");
+            QByteArray answer;
+            while (!answer.contains("\r\n\r\n") && s.waitForReadyRead(10000))
+                answer += s.readAll();
+            QVERIFY2(answer.startsWith("HTTP/1.1 403"), answer.constData());
+        }
+        const auto stored = backend().objects().object(m_firmA, key);
+        QVERIFY(stored);
+        QCOMPARE(stored->sha256, sha256Of(putStatus == 201 ? QByteArray("second") : QByteArray("first")));
+    }
+
+    // An API key's URLs die with the key (revoked), not with the user who created the key.
+    void urlDiesWithItsKey()
+    {
+        auto owner = backend().auth().authenticate(m_owner, u"127.0.0.1"_s);
+        QVERIFY(owner);
+        auto key = backend().apiKeys().create(*owner, {u"short-lived uploads"_s, {u"storage:write"_s, u"storage:read"_s}, {}});
+        QVERIFY(key);
+        const HttpResult p = presign(QJsonObject{{u"method"_s, u"PUT"_s}, {u"key"_s, u"by-key.bin"_s}}, {}, key->secret);
+        EXPECT(p, 200);
+        const QByteArray putUrl = targetOf(p.json().value(u"url"_s).toString());
+        EXPECT(put(putUrl, "one"), 201);
+        QVERIFY(backend().apiKeys().revoke(*owner, key->key.id));
+        EXPECT(put(putUrl, "two"), 403);
+        QCOMPARE(backend().objects().object(m_firmA, u"by-key.bin"_s)->sha256, sha256Of("one"));
+    }
+
     // The service refuses too much on its own as well (the GUI calls it in-process).
     void sizeLimitInTheService()
     {
@@ -693,6 +990,8 @@ private slots:
             r.handler = [](const http::ApiRequest &req) {
                 return http::ApiResponse::json(QJsonObject{{u"size"_s, req.body.size()}});
             };
+            if (m == http::Method::Put)
+                r.bodyLimitBytes = config.storageMaxBytes;
             c.routes << r;
         }
         router.addController(std::move(c));
@@ -731,20 +1030,21 @@ private slots:
         QTest::newRow("absolute form") << QByteArray("PUT") << QByteArray("http://h/api/v1/storage/objects/a") << false;
     }
 
+    // Only the upload route itself has the larger limit: the router resolves the target as it
+    // routes it, so nothing can borrow the limit by sharing a prefix.
     void pathLimitMatching()
     {
         QFETCH(QByteArray, method);
         QFETCH(QByteArray, target);
         QFETCH(bool, matches);
 
-        http::GuardedTcpServer::Limits limits;
-        limits.bodyLimitBytes = 100;
-        limits.pathLimits = http::ApiRouter::uploadLimits([] {
-            Config c;
-            c.storageMaxBytes = 5000;
-            return c;
-        }());
-        QCOMPARE(limits.bodyLimitFor(method, target), matches ? qint64(5000) : qint64(100));
+        Config config = test::testConfig();
+        config.bodyLimitBytes = 100;
+        config.storageMaxBytes = 5000;
+        FakeClock clock;
+        http::ApiRouter router(config, clock);
+        router.addController(http::makeStorageController(&backend()));
+        QCOMPARE(router.bodyLimitFor(method, target), matches ? qint64(backend().config().storageMaxBytes) : qint64(100));
     }
 
     void auditChainStillVerifies()

@@ -3,6 +3,8 @@
 #include "backend/core/validation.h"
 #include "backend/http/controllers/controllers.h"
 #include "backend/http/controllers/identityjson.h"
+#include "backend/identity/accountservice.h"
+#include "backend/identity/apikeyservice.h"
 #include "backend/objects/objectstore.h"
 
 namespace kyc::http {
@@ -35,6 +37,56 @@ objects::SignedRequest signedRequest(const ApiRequest &r)
             r.queryValue(QStringLiteral("method")),       r.queryValue(QStringLiteral("expires")),
             r.queryValue(QStringLiteral("content_type")), r.queryValue(QStringLiteral("by")),
             r.queryValue(QStringLiteral("signature"))};
+}
+
+// A URL works only while its issuer could still issue it: a deactivated or deleted user, a user
+// who lost the role it needs, a revoked or expired API key, or one that lost the scope, stops its
+// URLs. (Keys belong to the firm: a key's URLs do not depend on the user who created the key.)
+Status issuerStillAllowed(Backend *backend, const objects::Grant &grant)
+{
+    const Actor &issuer = grant.actor;
+    const Actor system = Actor::system(issuer.firmId);
+    const auto revoked = [] {
+        return fail(ErrorCode::Forbidden, QStringLiteral("The pre-signed URL's issuer can no longer grant this access"));
+    };
+    switch (issuer.kind) {
+    case Actor::Kind::User: {
+        const auto user = backend->accounts().user(system, issuer.userId);
+        if (!user || user->status != QStringLiteral("active"))
+            return revoked();
+        Actor now = issuer;
+        now.role = user->role;
+        if (grant.access == objects::Access::Write && !now.atLeast(Role::Analyst))
+            return revoked();
+        return {};
+    }
+    case Actor::Kind::ApiKey: {
+        const auto key = backend->apiKeys().get(system, issuer.apiKeyId); // revoked keys are not found
+        if (!key)
+            return revoked();
+        if (!key->expiresAt.isEmpty() && QDateTime::fromString(key->expiresAt, Qt::ISODateWithMs) <= backend->clock().now())
+            return revoked();
+        if (!key->scopes.contains(grant.access == objects::Access::Write ? objects::kWriteScope : objects::kReadScope))
+            return revoked();
+        return {};
+    }
+    case Actor::Kind::System:
+    case Actor::Kind::Anonymous: break;
+    }
+    return {};
+}
+
+// verify() and then the issuer check: the whole check of a presented URL.
+Result<objects::Grant> checkUrl(Backend *backend, const ApiRequest &r, objects::Access access)
+{
+    auto grant = backend->objects().verify(
+        signedRequest(r), access, access == objects::Access::Write ? QString::fromLatin1(r.header("content-type")) : QString(),
+        r.ip);
+    if (!grant)
+        return grant;
+    if (auto s = issuerStillAllowed(backend, *grant); !s)
+        return fail(s.error());
+    return grant;
 }
 
 } // namespace
@@ -70,15 +122,21 @@ Controller makeStorageController(Backend *backend)
         req.expiresIn = expiresIn;
         return answer(store().presign(r.actor, req), presignedJson);
     };
-    auto upload = [store](const ApiRequest &r) {
-        const auto grant
-            = store().verify(signedRequest(r), objects::Access::Write, QString::fromLatin1(r.header("content-type")), r.ip);
+    // From the head alone, before the body is read: signature, expiry, method and content type.
+    auto uploadHead = [backend](const ApiRequest &r) -> std::optional<ApiResponse> {
+        const auto grant = checkUrl(backend, r, objects::Access::Write);
+        if (!grant)
+            return ApiResponse::error(grant.error());
+        return std::nullopt;
+    };
+    auto upload = [store, backend](const ApiRequest &r) {
+        const auto grant = checkUrl(backend, r, objects::Access::Write);
         if (!grant)
             return ApiResponse::error(grant.error());
         return answer(store().put(grant->actor, grant->key, r.body, grant->contentType), storedJson, 201);
     };
-    auto download = [store](const ApiRequest &r) {
-        const auto grant = store().verify(signedRequest(r), objects::Access::Read, {}, r.ip);
+    auto download = [store, backend](const ApiRequest &r) {
+        const auto grant = checkUrl(backend, r, objects::Access::Read);
         if (!grant)
             return ApiResponse::error(grant.error());
         auto data = store().read(grant->actor, grant->key);
@@ -107,7 +165,7 @@ Controller makeStorageController(Backend *backend)
              QStringLiteral("jwt | key:storage:write (upload) or key:storage:read (download)"), presign, BodyKind::Json}, // 91
             // Uploads fsync and downloads hash up to the size limit: off the server thread.
             {Method::Put, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), upload, BodyKind::Raw,
-             A::Available, E::Worker}, // 92
+             A::Available, E::Worker, backend ? backend->config().storageMaxBytes : Config().storageMaxBytes, uploadHead}, // 92
             {Method::Get, QStringLiteral("/storage/objects/:key"), QStringLiteral("signed URL"), download, BodyKind::None,
              A::Available, E::Worker}, // 93
         },
