@@ -337,7 +337,13 @@ Admission ApiRouter::admit(const RequestHead &head)
         a.message = QStringLiteral("Request body exceeds the limit of %1 bytes").arg(a.bodyLimitBytes);
         return a;
     }
-    if (!r || !r->headCheck || r->availability != Availability::Available)
+    if (!r || r->availability != Availability::Available)
+        return a;
+    // A body larger than the general limit, admitted only by the route's own limit, needs the right to
+    // send it, checked from the head: nobody makes the server buffer a large body anonymously.
+    const bool needsCredentials = !r->auth.isPublic && !r->auth.signature && !r->auth.signedUrl;
+    const bool large = head.contentLength > m_config.bodyLimitBytes;
+    if (!r->headCheck && !(large && needsCredentials && m_authenticator))
         return a;
     ApiRequest req;
     req.method = r->method;
@@ -347,8 +353,18 @@ Admission ApiRouter::admit(const RequestHead &head)
     req.ip = normaliseIp(clientAddress(head.peer, req.headers));
     req.actor.ip = req.ip;
     std::optional<ApiResponse> refusal;
+    if (large && needsCredentials && m_authenticator) {
+        Role minRole{};
+        if (auto actor = m_authenticator->authenticate(req, r->auth, false); !actor)
+            refusal = ApiResponse::error(actor.error());
+        else if (!r->auth.minRole.isEmpty() && parseRole(r->auth.minRole, &minRole) && !actor->atLeast(minRole))
+            refusal = ApiResponse::error(ErrorCode::Forbidden, QStringLiteral("Your role does not allow this operation"));
+        else
+            req.actor = *actor;
+    }
     try {
-        refusal = r->headCheck(req);
+        if (!refusal && r->headCheck)
+            refusal = r->headCheck(req);
     } catch (...) {
         qCCritical(lcRouter).noquote() << "unhandled exception in the head check of" << head.method.toByteArray();
         refusal = ApiResponse::error(ErrorCode::Internal, QStringLiteral("Internal server error"));
