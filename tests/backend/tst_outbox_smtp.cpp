@@ -418,6 +418,38 @@ private slots:
         verifyNoSecretIn(rows.constFirst().lastError);
     }
 
+    // A mail whose delivery is given up (kMaxAttempts refusals) keeps no body, so no token, in the database.
+    void abandonedMailKeepsNoToken()
+    {
+        test::SmtpScenario scenario = smtpScenario();
+        scenario.rcptCode = 550;
+        test::FakeSmtpServer server(scenario, m_tls, test::FakeSmtpServer::Threading::OwnThread);
+        QVERIFY(server.isListening());
+        test::TempBackend tb(smtpConfig(server.port()));
+        QVERIFY(tb.ok());
+        QString firmId;
+        QString ownerId;
+        QVERIFY(createFirm(tb, firmId, ownerId));
+        QVERIFY_THROWS_NO_EXCEPTION(tb.backend().auth().forgotPassword(kOwnerEmail, u"127.0.0.1"_s));
+        tb.backend().outbox().waitForDelivery();
+        for (int i = 1; i < identity::Outbox::kMaxAttempts; ++i) {
+            const QList<OutboxRow> rows = outboxRows(tb.backend());
+            QCOMPARE(rows.size(), 1);
+            QCOMPARE(rows.constFirst().attempts, i);
+            QVERIFY2(rows.constFirst().body.startsWith(u"gcm1:"_s), qPrintable(rows.constFirst().body)); // kept, sealed, for the retry
+            tb.clock().advanceMs(3600'000);
+            tb.backend().outbox().flush();
+            tb.backend().outbox().waitForDelivery();
+        }
+        server.stop();
+        const QList<OutboxRow> rows = outboxRows(tb.backend());
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.constFirst().attempts, identity::Outbox::kMaxAttempts);
+        QVERIFY(rows.constFirst().sentAt.isNull());
+        QCOMPARE(rows.constFirst().body, QString());
+        QCOMPARE(server.sessions().size(), identity::Outbox::kMaxAttempts);
+    }
+
     void withoutSmtpMailStaysInOutbox()
     {
         // A server is listening on the configured port, but without a host SMTP is off: it must hear nothing.
