@@ -317,6 +317,12 @@ private slots:
                          {u"admin_password"_s, kPassword},
                          {u"admin_name"_s, u"Ada Agree"_s}});
         };
+        // The refresh token's documented limit (the controller used to allow 4096 characters).
+        const qint64 maxRefresh = property(u"/auth/refresh"_s, u"post"_s, u"refresh_token"_s).value(u"maxLength"_s).toInteger();
+        QVERIFY(maxRefresh > 0);
+        EXPECT(call("POST", u"/auth/refresh"_s, {{u"refresh_token"_s, QString(maxRefresh + 1, u'a')}}), 400);
+        EXPECT(call("POST", u"/auth/refresh"_s, {{u"refresh_token"_s, QString(maxRefresh, u'a')}}), 401); // well-formed, not valid
+
         EXPECT(registration(QString(maxNumber + 1, u'7'), u"one.past@agree.test"_s), 400);
         EXPECT(registration(QString(maxNumber, u'7'), u"at.limit@agree.test"_s), 202); // accepted: the confirmation is mailed
     }
