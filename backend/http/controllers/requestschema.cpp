@@ -138,9 +138,10 @@ private:
         const QString s = schema.value(QStringLiteral("format")).toString() == QStringLiteral("password") ? raw : raw.trimmed();
         const qsizetype minLength = schema.value(QStringLiteral("minLength")).toInteger(0);
         const qsizetype maxLength = schema.value(QStringLiteral("maxLength")).toInteger(-1);
+        const bool patternRefusesEmpty = schema.contains(QStringLiteral("pattern"))
+            && !patternFor(schema.value(QStringLiteral("pattern")).toString()).match(QString()).hasMatch();
         if (s.isEmpty()
-            && (minLength > 0 || schema.contains(QStringLiteral("pattern"))
-                || schema.value(QStringLiteral("format")).toString() == QStringLiteral("email"))) {
+            && (minLength > 0 || patternRefusesEmpty || schema.value(QStringLiteral("format")).toString() == QStringLiteral("email"))) {
             add(name, QStringLiteral("%1 must not be empty").arg(name));
             return;
         }
@@ -318,9 +319,10 @@ std::optional<Error> loneSurrogateError(QByteArrayView text)
 
 QStringList schemaCheckedOperations()
 {
-    // Not yet POST /auth/login, /auth/mfa/verify and /auth/mfa/disable: their documented code pattern (six
-    // digits) does not cover the recovery codes login and disable accept, nor the empty mfa_code forms send.
-    return {QStringLiteral("POST /firms/register"),
+    return {QStringLiteral("POST /auth/login"),
+            QStringLiteral("POST /auth/mfa/verify"),
+            QStringLiteral("POST /auth/mfa/disable"),
+            QStringLiteral("POST /firms/register"),
             QStringLiteral("PATCH /firms/current"),
             QStringLiteral("POST /api-keys"),
             QStringLiteral("PATCH /api-keys/:id"),
