@@ -436,7 +436,8 @@ private slots:
             const QList<OutboxRow> rows = outboxRows(tb.backend());
             QCOMPARE(rows.size(), 1);
             QCOMPARE(rows.constFirst().attempts, i);
-            QVERIFY2(rows.constFirst().body.startsWith(u"gcm1:"_s), qPrintable(rows.constFirst().body)); // kept, sealed, for the retry
+            QVERIFY2(rows.constFirst().body.startsWith(u"gcm1:"_s),
+                     qPrintable(rows.constFirst().body)); // kept, sealed, for the retry
             tb.clock().advanceMs(3600'000);
             tb.backend().outbox().flush();
             tb.backend().outbox().waitForDelivery();

@@ -397,8 +397,9 @@ class TestAuthzMatrix : public QObject
                             {QStringLiteral("admin_password"), QStringLiteral("register-password-%1").arg(n)},
                             {QStringLiteral("admin_name"), QStringLiteral("Registrant %1").arg(n)}});
         case 33:
-            return compact(
-                {{QStringLiteral("contact"), QJsonObject{{QStringLiteral("phone"), QStringLiteral("+4420794%1").arg(n.toInt() % 1000000, 6, 10, QLatin1Char('0'))}}}});
+            return compact({{QStringLiteral("contact"),
+                             QJsonObject{{QStringLiteral("phone"),
+                                          QStringLiteral("+4420794%1").arg(n.toInt() % 1000000, 6, 10, QLatin1Char('0'))}}}});
         case 35: return compact({{QStringLiteral("data_retention_days"), 2000 + m_seq}});
         default: return {};
         }

@@ -239,7 +239,8 @@ private slots:
         }
         // Permission before validation: a viewer's bad body is refused for the viewer, not described.
         QVERIFY(!addUser(firm, u"viewer@patch.test"_s, Role::Viewer).isEmpty());
-        EXPECT(call("PATCH", u"/firms/current"_s, J(R"({"contact":{"email":"not-an-email"}})"), token(u"viewer@patch.test"_s)), 403);
+        EXPECT(call("PATCH", u"/firms/current"_s, J(R"({"contact":{"email":"not-an-email"}})"), token(u"viewer@patch.test"_s)),
+               403);
         // A well-formed key with no object behind it.
         const HttpResult missing = call("PATCH", u"/firms/current"_s, J(R"({"logo_storage_key":"no-such-logo.png"})"), owner);
         EXPECT(missing, 404);
@@ -321,7 +322,8 @@ private slots:
         const qint64 maxRefresh = property(u"/auth/refresh"_s, u"post"_s, u"refresh_token"_s).value(u"maxLength"_s).toInteger();
         QVERIFY(maxRefresh > 0);
         EXPECT(call("POST", u"/auth/refresh"_s, {{u"refresh_token"_s, QString(maxRefresh + 1, u'a')}}), 400);
-        EXPECT(call("POST", u"/auth/refresh"_s, {{u"refresh_token"_s, QString(maxRefresh, u'a')}}), 401); // well-formed, not valid
+        EXPECT(call("POST", u"/auth/refresh"_s, {{u"refresh_token"_s, QString(maxRefresh, u'a')}}),
+               401); // well-formed, not valid
 
         EXPECT(registration(QString(maxNumber + 1, u'7'), u"one.past@agree.test"_s), 400);
         EXPECT(registration(QString(maxNumber, u'7'), u"at.limit@agree.test"_s), 202); // accepted: the confirmation is mailed
@@ -358,8 +360,9 @@ private slots:
         newFirm(u"owner@utf16.test"_s);
         const QString owner = token(u"owner@utf16.test"_s);
         const QJsonObject before = call("GET", u"/firms/current"_s, {}, owner).json();
-        for (const QByteArray &body : {QByteArray(R"({"name":"Bad \uD800 Ltd"})"),
-                                      QByteArray(R"({"name":"Bad \uDC00\uD800 Ltd"})"), QByteArray(R"({"name":"Bad \ud83d"})")}) {
+        for (const QByteArray &body :
+             {QByteArray(R"({"name":"Bad \uD800 Ltd"})"), QByteArray(R"({"name":"Bad \uDC00\uD800 Ltd"})"),
+              QByteArray(R"({"name":"Bad \ud83d"})")}) {
             const HttpResult r = raw("PATCH", u"/firms/current"_s, body, owner);
             EXPECT(r, 400);
             QVERIFY2(messages(r).contains(u"surrogate"_s), qPrintable(messages(r)));

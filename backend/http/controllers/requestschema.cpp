@@ -141,7 +141,8 @@ private:
         const bool patternRefusesEmpty = schema.contains(QStringLiteral("pattern"))
             && !patternFor(schema.value(QStringLiteral("pattern")).toString()).match(QString()).hasMatch();
         if (s.isEmpty()
-            && (minLength > 0 || patternRefusesEmpty || schema.value(QStringLiteral("format")).toString() == QStringLiteral("email"))) {
+            && (minLength > 0 || patternRefusesEmpty
+                || schema.value(QStringLiteral("format")).toString() == QStringLiteral("email"))) {
             add(name, QStringLiteral("%1 must not be empty").arg(name));
             return;
         }
