@@ -80,7 +80,7 @@ int report(const Status &s, const QString &done)
         for (const auto &f : s.error().fields)
             err() << "\n  " << f.field << ": " << f.message;
         err() << "\n";
-        return s.error().code == ErrorCode::Validation ? 2 : 1;
+        return s.error().code == ErrorCode::Validation || s.error().code == ErrorCode::NotFound ? 2 : 1;
     }
     out() << done << "\n";
     out().flush();
@@ -445,6 +445,19 @@ int runAdmin(const Options &options)
            QStringLiteral("set-platform-admin"), QStringLiteral("reset-mfa")};
     if (cmd.size() != 2 || !commands.contains(cmd.at(1))) {
         err() << kAdminUsage;
+        return 2;
+    }
+    // These commands check or change an existing installation: a data directory that is not there
+    // (a typo, an unmounted volume) is an error, never a new empty database reported as "intact".
+    const QString dataDir = options.config.dataDir;
+    if (!QFileInfo(dataDir).isDir()) {
+        err() << "error: no data directory at " << dataDir << " (admin " << cmd.at(1)
+              << " works on an existing installation and creates nothing; check --data-dir or KYCONNECT_DATA_DIR)\n";
+        return 2;
+    }
+    if (!QFileInfo(Backend::databasePath(dataDir)).isFile()) {
+        err() << "error: " << dataDir << " holds no KYConnect database (kyconnect.db); admin " << cmd.at(1)
+              << " creates nothing: check --data-dir or KYCONNECT_DATA_DIR\n";
         return 2;
     }
     SystemClock clock;

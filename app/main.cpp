@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <sys/stat.h>
 
 Q_LOGGING_CATEGORY(lcApp, "kyc.app")
 
@@ -44,6 +45,9 @@ void recordLifecycle(kyc::Backend &backend, const QString &action, bool headless
 
 int main(int argc, char **argv)
 {
+    // Everything KYConnect writes (database, WAL, keys, mail drop, list files, objects) is for the
+    // service's user alone.
+    ::umask(0077);
     const bool gui = wantsGui(argc, argv);
     std::unique_ptr<QCoreApplication> app
         = gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);

@@ -8,11 +8,16 @@
 #include "backend/objects/objectstore.h"
 #include "backend/screening/listrefresher.h"
 #include "backend/screening/screeningservice.h"
+#include "backend/security/datakey.h"
+#include "backend/security/secretbox.h"
 #include "backend/security/secretfile.h"
 
 #include <QDir>
+#include <QFile>
 #include <QSqlQuery>
 #include <QSslCertificate>
+
+#include <sys/stat.h>
 
 namespace kyc {
 
@@ -55,7 +60,20 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
 {
     if (config.dataDir.isEmpty())
         return fail(Error::validation(QStringLiteral("data_dir"), QStringLiteral("no data directory configured")));
+    // The data directory holds keys, tokens and personal data: only the service's user may enter it,
+    // also when it already existed with looser rights.
+    if (!QDir().mkpath(config.dataDir))
+        return fail(
+            Error::make(ErrorCode::Unavailable, QStringLiteral("cannot create the data directory %1").arg(config.dataDir)));
+    if (::chmod(QFile::encodeName(config.dataDir).constData(), 0700) != 0)
+        return fail(Error::make(ErrorCode::Unavailable,
+                                QStringLiteral("cannot restrict the data directory %1 to its owner").arg(config.dataDir)));
     std::unique_ptr<Backend> b(new Backend(config, clock));
+    auto dataKey = crypto::loadOrCreateDataKey(config.dataDir, crypto::DataKeyOptions{config.keyStore});
+    if (!dataKey)
+        return fail(dataKey.error());
+    b->m_dataKeyLocation = dataKey->location;
+    b->m_secrets = std::make_unique<crypto::SecretBox>(std::move(dataKey->key));
     auto db = storage::Database::open(databasePath(config.dataDir));
     if (!db)
         return fail(db.error());
@@ -81,10 +99,15 @@ Result<std::unique_ptr<Backend>> Backend::open(const Config &config, const Clock
             return fail(Error::validation(QStringLiteral("KYCONNECT_SMTP_CA_FILE"),
                                           QStringLiteral("no PEM certificate could be read from the file")));
     }
-    b->m_outbox = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), config.mailFrom);
+    b->m_outbox
+        = std::make_unique<identity::Outbox>(*b->m_db, clock, config.dataDir, std::move(smtp), *b->m_secrets, config.mailFrom);
+    if (auto s = b->m_outbox->protectStoredBodies(); !s)
+        return fail(s.error());
     b->m_identity.reset(new identity::IdentityContext{*b->m_db, clock, *b->m_audit, *b->m_tokens, *b->m_sessions, *b->m_outbox,
-                                                      &b->m_identityEpoch});
+                                                      *b->m_secrets, &b->m_identityEpoch});
     b->m_authService = std::make_unique<identity::AuthService>(*b->m_identity);
+    if (auto s = b->m_authService->sealStoredMfaSecrets(); !s)
+        return fail(s.error());
     b->m_accounts = std::make_unique<identity::AccountService>(*b->m_identity, *b->m_authService);
     b->m_apiKeys = std::make_unique<identity::ApiKeyService>(*b->m_identity);
     b->m_auditAccess = std::make_unique<identity::AuditAccess>(*b->m_audit);

@@ -18,6 +18,10 @@ namespace kyc::objects {
 class ObjectStore;
 }
 
+namespace kyc::crypto {
+class SecretBox;
+}
+
 namespace kyc::identity {
 class Tokens;
 class SessionCache;
@@ -63,6 +67,9 @@ public:
     // Signs the head of every audit chain (run at start and on a timer).
     [[nodiscard]] Status checkpointAll();
 
+    // Where the data key that seals stored secrets is kept: "KYConnect/data-key:…" in the OS keychain, or a file path.
+    [[nodiscard]] QString dataKeyLocation() const { return m_dataKeyLocation; }
+
     [[nodiscard]] static QString databasePath(const QString &dataDir);
     [[nodiscard]] static QString auditKeyPath(const QString &dataDir);
     [[nodiscard]] static QString jwtSecretPath(const QString &dataDir);
@@ -74,6 +81,8 @@ private:
     Config m_config;
     const Clock &m_clock;
     qint64 m_startedMs = 0;
+    QString m_dataKeyLocation;
+    std::unique_ptr<crypto::SecretBox> m_secrets; // before the services that hold a reference to it
     std::unique_ptr<storage::Database> m_db;
     std::unique_ptr<audit::AuditLog> m_audit;
     std::atomic<quint64> m_identityEpoch{0};

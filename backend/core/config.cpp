@@ -62,6 +62,17 @@ Result<Config> Config::fromEnvironment(const QProcessEnvironment &env)
     }
     if (const auto v = get("DATA_DIR"); !v.isEmpty())
         c.dataDir = v;
+    if (const auto v = get("KEY_STORE").trimmed().toLower(); !v.isEmpty()) {
+        if (v == QStringLiteral("auto"))
+            c.keyStore = KeyStore::Auto;
+        else if (v == QStringLiteral("keychain"))
+            c.keyStore = KeyStore::Keychain;
+        else if (v == QStringLiteral("file"))
+            c.keyStore = KeyStore::File;
+        else
+            return fail(Error::validation(QStringLiteral("KYCONNECT_KEY_STORE"),
+                                          QStringLiteral("KYCONNECT_KEY_STORE must be auto, keychain or file")));
+    }
     c.smtpHost = get("SMTP_HOST");
     c.smtpUser = get("SMTP_USER");
     c.smtpPassword = get("SMTP_PASSWORD");

@@ -12,6 +12,11 @@ struct RateRule {
     int windowSeconds = 60;
 };
 
+// Where the data key that seals stored secrets (TOTP secrets, queued mail) lives (KYCONNECT_KEY_STORE):
+// the OS keychain when one answers, else a 0600 file under the data directory (Auto); the keychain
+// or nothing (Keychain); always the file (File).
+enum class KeyStore { Auto, Keychain, File };
+
 // Process-wide settings. Defaults, then KYCONNECT_* environment variables, then the command line
 // (app/ applies the last step).
 struct Config {
@@ -30,6 +35,8 @@ struct Config {
     RateRule onboardingRate{5, 7200};
 
     int auditCheckpointMinutes = 60;
+
+    KeyStore keyStore = KeyStore::Auto;
 
     // Outgoing mail; without a host, mail stays in the outbox (table and .eml files).
     QString smtpHost;
@@ -66,8 +73,8 @@ struct Config {
     // (each "LIMIT/SECONDS", LIMIT 0 = unlimited), _AUDIT_CHECKPOINT_MINUTES, _LIST_SOURCES_FILE,
     // _LIST_REFRESH_HOURS, _LIST_MAX_AGE_HOURS and _SMTP_HOST,
     // _SMTP_PORT, _SMTP_USER, _SMTP_PASSWORD, _SMTP_CA_FILE, _MAIL_FROM, _PUBLIC_URL and
-    // _STORAGE_MAX_BYTES, _BUFFERED_BYTES_PER_CLIENT, _BUFFERED_BYTES_TOTAL and _TRUSTED_PROXIES
-    // over the defaults.
+    // _STORAGE_MAX_BYTES, _BUFFERED_BYTES_PER_CLIENT, _BUFFERED_BYTES_TOTAL, _TRUSTED_PROXIES and _KEY_STORE
+    // (auto, keychain, file) over the defaults.
     [[nodiscard]] static Result<Config> fromEnvironment(const QProcessEnvironment &env);
 };
 

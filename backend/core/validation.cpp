@@ -1,9 +1,48 @@
 #include "backend/core/validation.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QSet>
+
+// Outside any namespace, as Q_INIT_RESOURCE requires.
+static void initIsoResources()
+{
+    Q_INIT_RESOURCE(iso);
+}
+
+namespace {
+
+// The first column of a shipped code list (resources/iso/), '#' lines left out.
+QSet<QString> codeList(const QString &resource)
+{
+    initIsoResources();
+    QSet<QString> codes;
+    QFile f(resource);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
+        return codes;
+    while (!f.atEnd()) {
+        const QString line = QString::fromUtf8(f.readLine());
+        if (!line.startsWith(u'#') && !line.trimmed().isEmpty())
+            codes.insert(line.section(u'\t', 0, 0).trimmed());
+    }
+    return codes;
+}
+} // namespace
 
 namespace kyc {
+
+bool isCountryCode(QStringView code)
+{
+    static const QSet<QString> codes = codeList(QStringLiteral(":/iso/iso3166-1-alpha2.txt"));
+    return code.size() == 2 && codes.contains(code.toString());
+}
+
+bool isCurrencyCode(QStringView code)
+{
+    static const QSet<QString> codes = codeList(QStringLiteral(":/iso/iso4217.txt"));
+    return code.size() == 3 && codes.contains(code.toString());
+}
 
 bool isValidEmail(const QString &email)
 {
@@ -15,6 +54,11 @@ bool isValidEmail(const QString &email)
 
 std::optional<QString> passwordProblem(const QString &password, const QString &email)
 {
+    // One rule for every way a password is set (registration, invitation, reset, change, admin CLI).
+    if (password.isEmpty())
+        return QStringLiteral("password must not be empty");
+    if (password.trimmed().isEmpty())
+        return QStringLiteral("password must not be only white space");
     if (password.size() < 12)
         return QStringLiteral("password must be at least 12 characters long");
     if (password.size() > 256)
@@ -39,6 +83,10 @@ std::optional<QString> Validator::string(const QString &field, bool required, in
         return std::nullopt;
     }
     const QString s = v.toString().trimmed();
+    if (s.isEmpty() && minLength > 0) {
+        add(field, QStringLiteral("%1 must not be empty").arg(field));
+        return std::nullopt;
+    }
     if (s.size() < minLength || s.size() > maxLength) {
         add(field,
             minLength > 1 || required
@@ -70,7 +118,7 @@ std::optional<QString> Validator::email(const QString &field, bool required)
 std::optional<QString> Validator::password(const QString &field, const QString &email)
 {
     const QJsonValue v = m_body.value(field);
-    if (!v.isString() || v.toString().isEmpty()) {
+    if (!v.isString()) {
         add(field, QStringLiteral("%1 is required").arg(field));
         return std::nullopt;
     }

@@ -45,7 +45,12 @@ private:
 };
 
 [[nodiscard]] bool isValidEmail(const QString &email);
-// At least 12 characters and not the email (or its local part).
+// An assigned ISO 3166-1 alpha-2 country code (upper case), from resources/iso/iso3166-1-alpha2.txt.
+[[nodiscard]] bool isCountryCode(QStringView code);
+// An ISO 4217 currency code (upper case), from resources/iso/iso4217.txt.
+[[nodiscard]] bool isCurrencyCode(QStringView code);
+// The one password rule: not empty, not only white space, 12 to 256 characters, and not the email
+// (or its local part). Every path that sets a password uses it.
 [[nodiscard]] std::optional<QString> passwordProblem(const QString &password, const QString &email);
 
 } // namespace kyc

@@ -43,8 +43,7 @@ Status requireNewEmail(storage::Database &db, const QString &email)
 
 bool isCountry(const QString &c)
 {
-    static const QRegularExpression re(QStringLiteral("^[A-Z]{2}$"));
-    return re.match(c).hasMatch();
+    return isCountryCode(c);
 }
 
 QString text(const QJsonObject &o)
@@ -77,17 +76,31 @@ AccountService::AccountService(IdentityContext &ctx, AuthService &auth)
 {
 }
 
+namespace {
+QList<FieldError> registrationProblems(const RegisterFirmInput &in, const QString &email);
+}
+
 Result<std::pair<Firm, User>> AccountService::createFirm(const RegisterFirmInput &in, bool isOperator)
 {
     const QString email = in.adminEmail.trimmed().toLower();
+    const QList<FieldError> errors = registrationProblems(in, email);
+    if (!errors.isEmpty())
+        return fail(Error::validation(errors));
+    return createFirmChecked(in, email, isOperator);
+}
+
+namespace {
+QList<FieldError> registrationProblems(const RegisterFirmInput &in, const QString &email)
+{
     QList<FieldError> errors;
     if (in.firmName.trimmed().isEmpty() || in.firmName.size() > 200)
         errors << FieldError{QStringLiteral("firm_name"), QStringLiteral("firm_name must be 1 to 200 characters long")};
     if (!isCountry(in.country))
         errors << FieldError{QStringLiteral("country"), QStringLiteral("country must be an ISO 3166-1 alpha-2 code such as GB")};
-    if (in.registrationNumber.size() > 64)
+    // The contract's limit (POST /firms/register in resources/openapi/operations.json).
+    if (in.registrationNumber.size() > 100)
         errors << FieldError{QStringLiteral("registration_number"),
-                             QStringLiteral("registration_number must be at most 64 characters long")};
+                             QStringLiteral("registration_number must be at most 100 characters long")};
     if (!isValidEmail(email))
         errors << FieldError{QStringLiteral("admin_email"), QStringLiteral("admin_email must be a valid email")};
     if (auto p = passwordProblem(in.adminPassword, email))
@@ -95,8 +108,13 @@ Result<std::pair<Firm, User>> AccountService::createFirm(const RegisterFirmInput
                              QString(*p).replace(QStringLiteral("password"), QStringLiteral("admin_password"))};
     if (in.adminName.trimmed().isEmpty() || in.adminName.size() > 200)
         errors << FieldError{QStringLiteral("admin_name"), QStringLiteral("admin_name must be 1 to 200 characters long")};
-    if (!errors.isEmpty())
-        return fail(Error::validation(errors));
+    return errors;
+}
+} // namespace
+
+Result<std::pair<Firm, User>> AccountService::createFirmChecked(const RegisterFirmInput &in, const QString &email,
+                                                                bool isOperator)
+{
     auto hash = crypto::hashPassword(in.adminPassword);
     if (!hash)
         return fail(hash.error());
@@ -179,6 +197,123 @@ Result<std::pair<Firm, SignIn>> AccountService::registerFirm(const RegisterFirmI
     return std::pair{created->first, *signIn};
 }
 
+Status AccountService::requestRegistration(const RegisterFirmInput &in)
+{
+    const QString email = in.adminEmail.trimmed().toLower();
+    if (const QList<FieldError> errors = registrationProblems(in, email); !errors.isEmpty())
+        return fail(Error::validation(errors));
+    // Hashed on both paths, so the time taken does not tell whether the address has an account.
+    auto hash = crypto::hashPassword(in.adminPassword);
+    if (!hash)
+        return fail(hash.error());
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT id, firm_id, name FROM users WHERE email = ?"));
+    q.addBindValue(email);
+    if (auto s = storage::exec(q); !s)
+        return s;
+    if (q.next()) {
+        // Taken: the answer is the same; the account's owner is told, and nothing is created.
+        const QString userId = q.value(0).toString(), firmId = q.value(1).toString(), name = q.value(2).toString();
+        q.finish();
+        const QString body
+            = QStringLiteral("Hello %1,\n\nsomeone asked to register the firm \"%2\" on KYConnect with this address, which "
+                             "already has an account. Nothing was created.\n\nIf it was you, sign in instead, or reset your "
+                             "password (POST /api/v1/auth/forgot-password) if you have forgotten it. If it was not you, you "
+                             "need not do anything.\n")
+                  .arg(name, in.firmName.trimmed());
+        if (auto s = m_ctx.outbox.queue(firmId, email, QStringLiteral("A KYConnect registration with your address"), body,
+                                        QStringLiteral("registration_notice"));
+            !s)
+            return s;
+        if (!m_ctx.audit.append({firmId, QStringLiteral("anonymous"), QString(), QStringLiteral("firm.registration_refused"),
+                                 QStringLiteral("user"), userId, in.ip,
+                                 QJsonObject{{QStringLiteral("reason"), QStringLiteral("email_taken")}}}))
+            return fail(Error::internal(QStringLiteral("audit append failed")));
+    } else {
+        q.finish();
+        auto token = newSecretToken();
+        if (!token)
+            return fail(token.error());
+        const QString id = newId();
+        QSqlQuery ins(m_ctx.db.connection());
+        ins.prepare(QStringLiteral("INSERT INTO firm_registrations (id, email, firm_name, country, registration_number, "
+                                   "admin_name, password_hash, token_hash, ip, created_at, expires_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const QVariant &v : {QVariant(id), QVariant(email), QVariant(in.firmName.trimmed()), QVariant(in.country),
+                                  nullIfEmpty(in.registrationNumber.trimmed()), QVariant(in.adminName.trimmed()), QVariant(*hash),
+                                  QVariant(tokenHash(*token)), nullIfEmpty(in.ip), QVariant(m_ctx.now()),
+                                  QVariant(m_ctx.inSeconds(kInvitationSeconds))})
+            ins.addBindValue(v);
+        if (auto s = storage::exec(ins); !s)
+            return s;
+        const QString body
+            = QStringLiteral("Hello %1,\n\nto finish registering \"%2\" on KYConnect, confirm this address within 72 hours "
+                             "with this single-use token and the password you chose:\n\n    %3\n\n"
+                             "POST /api/v1/users/invitations/accept {\"token\": \"…\", \"password\": \"…\"}\n\n"
+                             "If you did not ask for this, ignore this message; nothing is created.\n")
+                  .arg(in.adminName.trimmed(), in.firmName.trimmed(), *token);
+        if (auto s = m_ctx.outbox.queue(QString(), email, QStringLiteral("Confirm your KYConnect registration"), body,
+                                        QStringLiteral("registration"));
+            !s)
+            return s;
+        if (!m_ctx.audit.append(
+                {QString(), QStringLiteral("anonymous"), QString(), QStringLiteral("firm.registration_requested"),
+                 QStringLiteral("firm_registration"), id, in.ip,
+                 QJsonObject{{QStringLiteral("firm_name"), in.firmName.trimmed()}, {QStringLiteral("country"), in.country}}}))
+            return fail(Error::internal(QStringLiteral("audit append failed")));
+    }
+    if (auto s = tx.commit(); !s)
+        return s;
+    m_ctx.outbox.flush();
+    return {};
+}
+
+Result<SignIn> AccountService::confirmRegistration(const QString &token, const QString &password, const QString &ip)
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return fail(s.error());
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("SELECT id, email, firm_name, country, registration_number, admin_name, password_hash, expires_at, "
+                             "confirmed_at FROM firm_registrations WHERE token_hash = ?"));
+    q.addBindValue(tokenHash(token));
+    if (auto s = storage::exec(q); !s)
+        return fail(s.error());
+    if (!q.next() || !q.value(8).isNull() || q.value(7).toString() <= m_ctx.now())
+        return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid or expired invitation token"));
+    const QString id = q.value(0).toString();
+    RegisterFirmInput in{q.value(2).toString(),
+                         q.value(3).toString(),
+                         q.value(4).toString(),
+                         q.value(1).toString(),
+                         password,
+                         q.value(5).toString(),
+                         ip};
+    const QString hash = q.value(6).toString();
+    q.finish();
+    // The token proves the address; the password proves the same person registered.
+    if (!crypto::verifyPassword(password, hash))
+        return fail(ErrorCode::Unauthenticated, QStringLiteral("The password is not the one chosen at registration"));
+    auto created = createFirm(in);
+    if (!created)
+        return fail(created.error());
+    QSqlQuery done(m_ctx.db.connection());
+    done.prepare(QStringLiteral("UPDATE firm_registrations SET confirmed_at = ? WHERE id = ?"));
+    done.addBindValue(m_ctx.now());
+    done.addBindValue(id);
+    if (auto s = storage::exec(done); !s)
+        return fail(s.error());
+    auto signIn = m_auth.openSession(created->second, ip, QString());
+    if (!signIn)
+        return fail(signIn.error());
+    if (auto s = tx.commit(); !s)
+        return fail(s.error());
+    return signIn;
+}
+
 Result<User> AccountService::createUser(const Actor &actor, const QString &emailIn, const QString &name, Role role,
                                         const QString &password)
 {
@@ -202,6 +337,11 @@ Result<User> AccountService::createUser(const Actor &actor, const QString &email
     storage::Transaction tx(m_ctx.db);
     if (auto s = tx.begin(); !s)
         return fail(s.error());
+    // A clear answer for an unknown firm (the admin CLI names it), not a foreign-key failure.
+    if (auto firm = AuthService::loadFirm(m_ctx.db, actor.firmId); !firm)
+        return fail(firm.error().code == ErrorCode::NotFound
+                        ? Error::make(ErrorCode::NotFound, QStringLiteral("No firm has the id %1").arg(actor.firmId))
+                        : firm.error());
     if (auto s = requireNewEmail(m_ctx.db, email); !s)
         return fail(s.error());
     const User u = newActiveUser(actor.firmId, email, name.trimmed(), role, m_ctx.now());
@@ -230,37 +370,91 @@ Result<Firm> AccountService::updateFirm(const Actor &actor, const QJsonObject &p
     Validator v(patch);
     v.only({QStringLiteral("name"), QStringLiteral("address"), QStringLiteral("contact"), QStringLiteral("logo_storage_key"),
             QStringLiteral("logo")});
+    // null clears an optional field; the name is required, so null is refused for it.
+    if (patch.contains(QStringLiteral("name")) && patch.value(QStringLiteral("name")).isNull())
+        v.add(QStringLiteral("name"), QStringLiteral("name must not be null: a firm keeps a name"));
     const auto name = v.string(QStringLiteral("name"), false, 1, 200);
-    auto objectField = [&](const QString &field, const QStringList &keys) -> std::optional<QJsonObject> {
+    // An object of strings (null values drop the key); nullopt when absent, an empty object for null.
+    auto objectField
+        = [&](const QString &field, const QStringList &keys, const QStringList &required) -> std::optional<QJsonObject> {
         if (!patch.contains(field))
             return std::nullopt;
         const QJsonValue val = patch.value(field);
+        if (val.isNull())
+            return QJsonObject();
         if (!val.isObject()) {
             v.add(field, QStringLiteral("%1 must be an object").arg(field));
             return std::nullopt;
         }
-        const QJsonObject o = val.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            if (!keys.contains(it.key()) || !it.value().isString() || it.value().toString().size() > 200)
-                v.add(field,
-                      QStringLiteral("%1.%2 is not allowed or not a string of at most 200 characters").arg(field, it.key()));
+        QJsonObject o;
+        const QJsonObject in = val.toObject();
+        for (auto it = in.begin(); it != in.end(); ++it) {
+            const QString sub = field + u'.' + it.key();
+            if (!keys.contains(it.key()))
+                v.add(sub, QStringLiteral("property %1 should not exist").arg(sub));
+            else if (it.value().isNull())
+                continue;
+            else if (!it.value().isString() || it.value().toString().trimmed().isEmpty())
+                v.add(sub, QStringLiteral("%1 must be a non-empty string").arg(sub));
+            else if (it.value().toString().trimmed().size() > 200)
+                v.add(sub, QStringLiteral("%1 must be at most 200 characters long").arg(sub));
+            else
+                o.insert(it.key(), it.value().toString().trimmed());
+        }
+        for (const auto &r : required) {
+            if (!o.contains(r))
+                v.add(field + u'.' + r, QStringLiteral("%1.%2 is required").arg(field, r));
         }
         return o;
     };
     const auto address = objectField(QStringLiteral("address"),
                                      {QStringLiteral("line1"), QStringLiteral("line2"), QStringLiteral("city"),
-                                      QStringLiteral("postal_code"), QStringLiteral("region"), QStringLiteral("country")});
+                                      QStringLiteral("postal_code"), QStringLiteral("region"), QStringLiteral("country")},
+                                     {QStringLiteral("line1"), QStringLiteral("city"), QStringLiteral("country")});
+    if (address && address->value(QStringLiteral("postal_code")).toString().size() > 20)
+        v.add(QStringLiteral("address.postal_code"), QStringLiteral("address.postal_code must be at most 20 characters long"));
+    if (address && address->contains(QStringLiteral("country"))
+        && !isCountryCode(address->value(QStringLiteral("country")).toString()))
+        v.add(QStringLiteral("address.country"),
+              QStringLiteral("address.country must be an assigned ISO 3166-1 alpha-2 country code such as GB"));
     const auto contact
         = objectField(QStringLiteral("contact"),
-                      {QStringLiteral("email"), QStringLiteral("phone"), QStringLiteral("name"), QStringLiteral("website")});
-    std::optional<QString> logo = v.string(QStringLiteral("logo_storage_key"), false, 1, 255);
-    if (!logo)
-        logo = v.string(QStringLiteral("logo"), false, 1, 255);
+                      {QStringLiteral("email"), QStringLiteral("phone"), QStringLiteral("name"), QStringLiteral("website")}, {});
+    if (contact && contact->contains(QStringLiteral("email"))
+        && !isValidEmail(contact->value(QStringLiteral("email")).toString()))
+        v.add(QStringLiteral("contact.email"), QStringLiteral("contact.email must be a valid email"));
+    static const QRegularExpression phone(QStringLiteral("^\\+[1-9][0-9]{6,14}$"));
+    if (contact && contact->contains(QStringLiteral("phone"))
+        && !phone.match(contact->value(QStringLiteral("phone")).toString()).hasMatch())
+        v.add(QStringLiteral("contact.phone"), QStringLiteral("contact.phone must be in E.164 form, e.g. +441632960961"));
+    // The logo is an object this firm uploaded, named by its storage key (no path, no "..").
+    const QString logoField
+        = patch.contains(QStringLiteral("logo_storage_key")) ? QStringLiteral("logo_storage_key") : QStringLiteral("logo");
+    std::optional<QString> logo;
+    if (patch.contains(logoField) && patch.value(logoField).isNull()) {
+        logo = QString();
+    } else if ((logo = v.string(logoField, false, 1, 255))) {
+        static const QRegularExpression key(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"));
+        if (!key.match(*logo).hasMatch()) {
+            v.add(logoField, QStringLiteral("%1 must be a storage key (letters, digits, '.', '_', '-'; no '/')").arg(logoField));
+            logo.reset();
+        }
+    }
     if (!v.ok())
         return fail(v.error());
     storage::Transaction tx(m_ctx.db);
     if (auto s = tx.begin(); !s)
         return fail(s.error());
+    if (logo && !logo->isEmpty()) {
+        QSqlQuery obj(m_ctx.db.connection());
+        obj.prepare(QStringLiteral("SELECT 1 FROM storage_objects WHERE firm_id = ? AND object_key = ?"));
+        obj.addBindValue(actor.firmId);
+        obj.addBindValue(*logo);
+        if (auto s = storage::exec(obj); !s)
+            return fail(s.error());
+        if (!obj.next())
+            return fail(ErrorCode::NotFound, QStringLiteral("No uploaded object has the storage key %1").arg(*logo));
+    }
     auto before = AuthService::loadFirm(m_ctx.db, actor.firmId);
     if (!before)
         return fail(before.error());
@@ -336,6 +530,8 @@ Result<FirmSettings> AccountService::updateSettings(const Actor &actor, const QJ
         return fail(s.error());
     if (auto s = tx.commit(); !s)
         return fail(s.error());
+    // mfa_required is read per session: sessions of the firm see the new value at their next request.
+    m_ctx.sessions.invalidateFirm(actor.firmId);
     return *next;
 }
 
@@ -573,7 +769,13 @@ Result<SignIn> AccountService::acceptInvitation(const QString &token, const QStr
     q.addBindValue(tokenHash(token));
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
-    if (!q.next() || !q.value(6).isNull() || !q.value(7).isNull() || q.value(5).toString() <= m_ctx.now())
+    if (!q.next()) {
+        // Not an invitation: perhaps the confirmation of a self-service registration.
+        q.finish();
+        tx.rollback();
+        return confirmRegistration(token, password, ip);
+    }
+    if (!q.value(6).isNull() || !q.value(7).isNull() || q.value(5).toString() <= m_ctx.now())
         return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid or expired invitation token"));
     const QString invitationId = q.value(0).toString(), firmId = q.value(1).toString(), email = q.value(2).toString();
     const QString name = nameIn.trimmed().isEmpty() ? q.value(3).toString() : nameIn.trimmed();

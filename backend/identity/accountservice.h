@@ -41,6 +41,12 @@ public:
     AccountService(IdentityContext &ctx, AuthService &auth);
 
     [[nodiscard]] Result<std::pair<Firm, SignIn>> registerFirm(const RegisterFirmInput &in);
+    // Self-service sign-up that tells nobody whether an address has an account: valid input always
+    // succeeds the same way. A new address is mailed a token that confirmRegistration() (reached
+    // through acceptInvitation()) turns into the firm and its owner; an address with an account is
+    // mailed a notice instead, and nothing is created.
+    [[nodiscard]] Status requestRegistration(const RegisterFirmInput &in);
+    [[nodiscard]] Result<SignIn> confirmRegistration(const QString &token, const QString &password, const QString &ip);
     // For operators (admin CLI, demo data): a firm and its owner without signing in.
     [[nodiscard]] Result<std::pair<Firm, User>> createFirm(const RegisterFirmInput &in, bool isOperator = false);
     [[nodiscard]] Result<User> createUser(const Actor &actor, const QString &email, const QString &name, Role role,
@@ -72,6 +78,7 @@ public:
 
 private:
     Result<int> activeOwners(const QString &firmId);
+    Result<std::pair<Firm, User>> createFirmChecked(const RegisterFirmInput &in, const QString &email, bool isOperator);
 
     IdentityContext &m_ctx;
     AuthService &m_auth;

@@ -215,6 +215,22 @@ Result<CreatedApiKey> ApiKeyService::rotate(const Actor &actor, const QString &i
     storage::Transaction tx(m_ctx.db);
     if (auto s = tx.begin(); !s)
         return fail(s.error());
+    // A key rotates once: its successor is the key to rotate next. Rotating it again would hand out a
+    // second successor expiring with the first one's grace period.
+    QSqlQuery state(m_ctx.db.connection());
+    state.prepare(QStringLiteral("SELECT replaced_by, revoked_at FROM api_keys WHERE id = ? AND firm_id = ?"));
+    state.addBindValue(id);
+    state.addBindValue(actor.firmId);
+    if (auto s = storage::exec(state); !s)
+        return fail(s.error());
+    if (!state.next())
+        return fail(ErrorCode::NotFound, QStringLiteral("API key not found"));
+    const bool replaced = !state.value(0).isNull(), revoked = !state.value(1).isNull();
+    state.finish();
+    if (replaced)
+        return fail(ErrorCode::Conflict, QStringLiteral("This API key was already rotated; rotate its successor instead"));
+    if (revoked)
+        return fail(ErrorCode::Conflict, QStringLiteral("This API key is revoked and cannot be rotated"));
     auto old = get(actor, id);
     if (!old)
         return fail(old.error());

@@ -34,7 +34,8 @@ public:
     // The actor behind a presented key, or Unauthenticated (unknown, revoked, expired).
     [[nodiscard]] Result<Actor> authenticate(const QString &presented, const QString &ip);
 
-    static constexpr qint64 kMaxGraceSeconds = 7 * 24 * 3600;
+    // The contract's limit (grace_period_s, at most 24 h; resources/openapi/operations.json).
+    static constexpr qint64 kMaxGraceSeconds = 24 * 3600;
 
 private:
     Result<CreatedApiKey> insert(const Actor &actor, const QString &name, const QStringList &scopes, const QString &expiresAt);

@@ -38,6 +38,56 @@ Actor userActor(const User &u, const QString &ip)
 
 } // namespace
 
+std::optional<QByteArray> AuthService::totpSecret(const QString &stored, const QString &userId) const
+{
+    auto b32 = m_ctx.secrets.open(stored, userId.toUtf8());
+    if (!b32)
+        return std::nullopt;
+    auto raw = crypto::base32Decode(QString::fromLatin1(*b32));
+    return raw ? std::optional<QByteArray>(*raw) : std::nullopt;
+}
+
+Status AuthService::sealStoredMfaSecrets()
+{
+    storage::Transaction tx(m_ctx.db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery q(m_ctx.db.connection());
+    if (!q.exec(QStringLiteral("SELECT id, mfa_secret, mfa_pending_secret FROM users WHERE "
+                               "(mfa_secret IS NOT NULL AND mfa_secret NOT LIKE 'gcm1:%') OR "
+                               "(mfa_pending_secret IS NOT NULL AND mfa_pending_secret NOT LIKE 'gcm1:%')")))
+        return fail(Error::internal(QStringLiteral("cannot read the stored MFA secrets")));
+    struct Row {
+        QString id;
+        QVariant secret, pending;
+    };
+    QList<Row> rows;
+    while (q.next())
+        rows.append({q.value(0).toString(), q.value(1), q.value(2)});
+    q.finish();
+    for (const auto &r : rows) {
+        QVariantList values;
+        for (const QVariant &v : {r.secret, r.pending}) {
+            if (v.isNull() || crypto::SecretBox::isSealed(v.toString())) {
+                values << v;
+                continue;
+            }
+            auto sealed = m_ctx.secrets.seal(v.toString().toLatin1(), r.id.toUtf8());
+            if (!sealed)
+                return fail(sealed.error());
+            values << *sealed;
+        }
+        QSqlQuery u(m_ctx.db.connection());
+        u.prepare(QStringLiteral("UPDATE users SET mfa_secret = ?, mfa_pending_secret = ? WHERE id = ?"));
+        u.addBindValue(values.at(0));
+        u.addBindValue(values.at(1));
+        u.addBindValue(r.id);
+        if (auto s = storage::exec(u); !s)
+            return s;
+    }
+    return tx.commit();
+}
+
 AuthService::AuthService(IdentityContext &ctx)
     : m_ctx(ctx)
     , m_dummyHash(crypto::hashPassword(QStringLiteral("an unknown account never matches")).value_or(QString()))
@@ -113,7 +163,7 @@ Status AuthService::checkSecondFactor(const QString &userId, const QString &code
         return s;
     if (!q.next())
         return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid code"));
-    const auto secret = crypto::base32Decode(q.value(0).toString());
+    const auto secret = totpSecret(q.value(0).toString(), userId);
     const qint64 lastStep = q.value(1).isNull() ? -1 : q.value(1).toLongLong();
     q.finish();
     const QString trimmed = QString(code).remove(u' ');
@@ -256,6 +306,15 @@ Result<SignIn> AuthService::login(const LoginInput &in)
         return fail(s.error());
     signIn->user.lastLoginAt = m_ctx.now();
     return signIn;
+}
+
+Status AuthService::endResetTokens(const QString &userId)
+{
+    QSqlQuery q(m_ctx.db.connection());
+    q.prepare(QStringLiteral("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL"));
+    q.addBindValue(m_ctx.now());
+    q.addBindValue(userId);
+    return storage::exec(q);
 }
 
 Status AuthService::revokeSessionRow(const QString &sessionId, const QString &reason)
@@ -467,8 +526,7 @@ Status AuthService::resetPassword(const QString &token, const QString &newPasswo
         return s;
     if (!q.next() || !q.value(3).isNull() || q.value(2).toString() <= m_ctx.now())
         return fail(ErrorCode::Unauthenticated, QStringLiteral("Invalid or expired reset token"));
-    const QString resetId = q.value(0).toString(), userId = q.value(1).toString(), firmId = q.value(4).toString(),
-                  email = q.value(5).toString();
+    const QString userId = q.value(1).toString(), firmId = q.value(4).toString(), email = q.value(5).toString();
     q.finish();
     if (auto problem = passwordProblem(newPassword, email))
         return fail(Error::validation(QStringLiteral("new_password"),
@@ -484,11 +542,8 @@ Status AuthService::resetPassword(const QString &token, const QString &newPasswo
     u.addBindValue(userId);
     if (auto s = storage::exec(u); !s)
         return s;
-    QSqlQuery used(m_ctx.db.connection());
-    used.prepare(QStringLiteral("UPDATE password_resets SET used_at = ? WHERE id = ?"));
-    used.addBindValue(m_ctx.now());
-    used.addBindValue(resetId);
-    if (auto s = storage::exec(used); !s)
+    // This token and every other one still outstanding for the user end here.
+    if (auto s = endResetTokens(userId); !s)
         return s;
     if (auto s = revokeAllSessions(userId, QStringLiteral("password_reset")); !s)
         return s;
@@ -536,8 +591,10 @@ Status AuthService::changePassword(const Actor &actor, const QString &current, c
     u.addBindValue(actor.userId);
     if (auto s = storage::exec(u); !s)
         return s;
-    // Other sessions end; the one that changed the password stays.
+    // Other sessions end; the one that changed the password stays. Reset tokens asked for before end too.
     if (auto s = revokeAllSessions(actor.userId, QStringLiteral("password_changed"), actor.sessionId); !s)
+        return s;
+    if (auto s = endResetTokens(actor.userId); !s)
         return s;
     if (auto s = m_ctx.record(actor, QStringLiteral("auth.password_changed"), QStringLiteral("user"), actor.userId); !s)
         return s;
@@ -557,12 +614,16 @@ Result<MfaSetup> AuthService::mfaSetup(const Actor &actor)
     if (!secret)
         return fail(secret.error());
     const QString b32 = crypto::base32Encode(*secret);
+    // Stored sealed (AES-256-GCM under the data key, bound to the user), never in clear.
+    auto sealed = m_ctx.secrets.seal(b32.toLatin1(), actor.userId.toUtf8());
+    if (!sealed)
+        return fail(sealed.error());
     storage::Transaction tx(m_ctx.db);
     if (auto s = tx.begin(); !s)
         return fail(s.error());
     QSqlQuery u(m_ctx.db.connection());
     u.prepare(QStringLiteral("UPDATE users SET mfa_pending_secret = ?, updated_at = ? WHERE id = ?"));
-    u.addBindValue(b32);
+    u.addBindValue(*sealed);
     u.addBindValue(m_ctx.now());
     u.addBindValue(actor.userId);
     if (auto s = storage::exec(u); !s)
@@ -596,7 +657,7 @@ Result<QStringList> AuthService::mfaVerify(const Actor &actor, const QString &co
         return fail(ErrorCode::Conflict, QStringLiteral("MFA is already enabled"));
     if (pending.isEmpty())
         return fail(ErrorCode::Conflict, QStringLiteral("Call /auth/mfa/setup first"));
-    const auto secret = crypto::base32Decode(pending);
+    const auto secret = totpSecret(pending, actor.userId);
     const auto step
         = secret ? crypto::totpVerify(*secret, QString(code).remove(u' '), m_ctx.clock.nowMs() / 1000, 1) : std::nullopt;
     if (!step)
@@ -759,7 +820,8 @@ Result<Actor> AuthService::authenticate(QStringView accessToken, const QString &
     a.role = state->role; // the current role, not the one at sign-in
     a.platformAdmin = state->platformAdmin;
     a.ip = ip;
-    if (claims->mfaSetupRequired)
+    // The live state, not the token's claim: MFA set up a moment ago counts at once.
+    if (state->mfaSetupRequired)
         a.scopes << QStringLiteral("mfa_setup_only");
     return a;
 }

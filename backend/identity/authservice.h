@@ -46,6 +46,9 @@ public:
     [[nodiscard]] Status revokeAllSessions(const QString &userId, const QString &reason, const QString &keepSessionId = {});
     [[nodiscard]] static Result<Firm> loadFirm(storage::Database &db, const QString &firmId);
 
+    // Seals MFA secrets stored in clear by earlier versions (run once at open).
+    [[nodiscard]] Status sealStoredMfaSecrets();
+
     static constexpr int kMaxFailures = 5;
     static constexpr qint64 kLockSeconds = 15 * 60;
     static constexpr qint64 kResetSeconds = 30 * 60;
@@ -53,6 +56,10 @@ public:
 private:
     Status checkSecondFactor(const QString &userId, const QString &code, bool allowRecovery, bool *usedRecovery);
     Status revokeSessionRow(const QString &sessionId, const QString &reason);
+    // Marks every outstanding reset token of the user used (in the caller's transaction).
+    Status endResetTokens(const QString &userId);
+    // The raw TOTP secret from its sealed stored form, or nullopt.
+    [[nodiscard]] std::optional<QByteArray> totpSecret(const QString &stored, const QString &userId) const;
 
     IdentityContext &m_ctx;
     QString m_dummyHash;

@@ -7,6 +7,7 @@
 #include "backend/identity/records.h"
 #include "backend/identity/sessioncache.h"
 #include "backend/identity/tokens.h"
+#include "backend/security/secretbox.h"
 #include "backend/storage/database.h"
 
 #include <QSqlQuery>
@@ -23,6 +24,8 @@ struct IdentityContext {
     Tokens &tokens;
     SessionCache &sessions;
     Outbox &outbox;
+    // Seals TOTP secrets at rest (the user id as context).
+    const crypto::SecretBox &secrets;
 
     // Bumped by every identity change (each writes an audit event through record()), again once
     // it commits: cached profiles older than the current value are stale.

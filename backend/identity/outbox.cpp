@@ -3,6 +3,7 @@
 #include "backend/core/ids.h"
 #include "backend/mail/message.h"
 #include "backend/mail/smtpclient.h"
+#include "backend/security/secretbox.h"
 
 #include <QDir>
 #include <QFile>
@@ -10,15 +11,25 @@
 #include <QSaveFile>
 #include <QSqlQuery>
 
+#include <sys/stat.h>
+
 Q_LOGGING_CATEGORY(lcOutbox, "kyc.mail")
 
 namespace kyc::identity {
 
-Outbox::Outbox(storage::Database &db, const Clock &clock, QString dataDir, std::unique_ptr<mail::SmtpConfig> smtp, QString from)
+namespace {
+// Delivered or abandoned: the body (and the token in it) is no longer kept.
+// An empty (not null: the column is NOT NULL) string.
+const QString kScrubbed = QStringLiteral("");
+} // namespace
+
+Outbox::Outbox(storage::Database &db, const Clock &clock, QString dataDir, std::unique_ptr<mail::SmtpConfig> smtp,
+               const crypto::SecretBox &secrets, QString from)
     : m_db(db)
     , m_clock(clock)
     , m_dir(QDir(dataDir).filePath(QStringLiteral("outbox")))
     , m_smtp(std::move(smtp))
+    , m_secrets(secrets)
     , m_from(std::move(from))
 {
     m_senders.setMaxThreadCount(1);
@@ -32,6 +43,9 @@ Outbox::~Outbox()
 Status Outbox::queue(const QString &firmId, const QString &to, const QString &subject, const QString &body, const QString &kind)
 {
     const QString id = newId();
+    auto sealed = m_secrets.seal(body.toUtf8(), id.toUtf8());
+    if (!sealed)
+        return fail(sealed.error());
     QSqlQuery &q
         = m_db.prepare(QStringLiteral("INSERT INTO mail_outbox (id, firm_id, to_address, subject, body, kind, created_at, "
                                       "eml_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -39,7 +53,7 @@ Status Outbox::queue(const QString &firmId, const QString &to, const QString &su
     q.addBindValue(firmId.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(firmId));
     q.addBindValue(to);
     q.addBindValue(subject);
-    q.addBindValue(body);
+    q.addBindValue(*sealed);
     q.addBindValue(kind);
     q.addBindValue(isoUtc(m_clock.now()));
     q.addBindValue(QString(id + QStringLiteral(".eml")));
@@ -71,21 +85,41 @@ void Outbox::flush()
     }
     if (pending.isEmpty())
         return;
+    // The drop holds tokens: only the service's user may read it.
     QDir().mkpath(m_dir);
+    ::chmod(QFile::encodeName(m_dir).constData(), 0700);
     const bool smtp = m_smtp && !m_smtp->host.isEmpty();
     for (const auto &p : pending) {
-        mail::Message m{m_from, {p.to}, p.subject, p.body, p.id + QStringLiteral("@kyconnect.local")};
+        auto body = m_secrets.open(p.body, p.id.toUtf8());
+        if (!body) {
+            qCWarning(lcOutbox).noquote() << "mail" << p.id << "cannot be unsealed:" << body.error().message;
+            continue;
+        }
+        mail::Message m{m_from, {p.to}, p.subject, QString::fromUtf8(*body), p.id + QStringLiteral("@kyconnect.local")};
         const QDateTime date = QDateTime::fromString(p.created, Qt::ISODateWithMs);
         const QString path = QDir(m_dir).filePath(p.file);
         if (!QFile::exists(path)) {
+            const mode_t old = ::umask(0077);
             QSaveFile f(path);
-            if (!f.open(QIODevice::WriteOnly) || f.write(mail::toEml(m, date)) < 0 || !f.commit()) {
+            const bool written = f.open(QIODevice::WriteOnly) && f.write(mail::toEml(m, date)) >= 0 && f.commit();
+            ::umask(old);
+            if (!written) {
                 qCWarning(lcOutbox) << "cannot write" << p.file;
                 continue;
             }
         }
-        if (!smtp)
-            continue; // the .eml file is the delivery; SMTP picks the row up once configured
+        ::chmod(QFile::encodeName(path).constData(), 0600);
+        if (!smtp) {
+            // Without SMTP the .eml file is the delivery: the row keeps no token from now on.
+            QSqlQuery done(m_db.connection());
+            done.prepare(QStringLiteral("UPDATE mail_outbox SET body = ?, sent_at = ? WHERE id = ? AND sent_at IS NULL"));
+            done.addBindValue(kScrubbed);
+            done.addBindValue(isoUtc(m_clock.now()));
+            done.addBindValue(p.id);
+            if (!done.exec())
+                qCWarning(lcOutbox) << "cannot mark" << p.id << "delivered";
+            continue;
+        }
         // Claimed before the send, so a second flush does not send it twice.
         QSqlQuery claim(m_db.connection());
         claim.prepare(QStringLiteral(
@@ -101,8 +135,16 @@ void Outbox::flush()
             QSqlQuery r(m_db.connection());
             if (sent) {
                 r.prepare(
-                    QStringLiteral("UPDATE mail_outbox SET sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?"));
+                    QStringLiteral("UPDATE mail_outbox SET body = ?, sent_at = ?, last_error = NULL, next_attempt_at = NULL "
+                                   "WHERE id = ?"));
+                r.addBindValue(kScrubbed);
                 r.addBindValue(isoUtc(m_clock.now()));
+            } else if (attempt >= kMaxAttempts) {
+                // Abandoned: nothing will send it any more, so nothing keeps its token.
+                qCWarning(lcOutbox).noquote() << "SMTP delivery failed for the last time:" << sent.error().message;
+                r.prepare(QStringLiteral("UPDATE mail_outbox SET body = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?"));
+                r.addBindValue(kScrubbed);
+                r.addBindValue(sent.error().message);
             } else {
                 qCWarning(lcOutbox).noquote() << "SMTP delivery failed:" << sent.error().message;
                 // Back-off: 1, 4, 9, 16 minutes.
@@ -119,6 +161,40 @@ void Outbox::flush()
 void Outbox::waitForDelivery()
 {
     m_senders.waitForDone();
+}
+
+Status Outbox::protectStoredBodies()
+{
+    storage::Transaction tx(m_db);
+    if (auto s = tx.begin(); !s)
+        return s;
+    QSqlQuery scrub(m_db.connection());
+    scrub.prepare(QStringLiteral("UPDATE mail_outbox SET body = ? WHERE body <> ? AND (sent_at IS NOT NULL OR attempts >= ?)"));
+    scrub.addBindValue(kScrubbed);
+    scrub.addBindValue(kScrubbed);
+    scrub.addBindValue(kMaxAttempts);
+    if (auto s = storage::exec(scrub); !s)
+        return s;
+    QSqlQuery clear(m_db.connection());
+    clear.prepare(QStringLiteral("SELECT id, body FROM mail_outbox WHERE sent_at IS NULL AND body NOT LIKE 'gcm1:%'"));
+    if (auto s = storage::exec(clear); !s)
+        return s;
+    QList<std::pair<QString, QString>> toSeal;
+    while (clear.next())
+        toSeal.append({clear.value(0).toString(), clear.value(1).toString()});
+    clear.finish();
+    for (const auto &[id, body] : toSeal) {
+        auto sealed = m_secrets.seal(body.toUtf8(), id.toUtf8());
+        if (!sealed)
+            return fail(sealed.error());
+        QSqlQuery u(m_db.connection());
+        u.prepare(QStringLiteral("UPDATE mail_outbox SET body = ? WHERE id = ?"));
+        u.addBindValue(*sealed);
+        u.addBindValue(id);
+        if (auto s = storage::exec(u); !s)
+            return s;
+    }
+    return tx.commit();
 }
 
 } // namespace kyc::identity

@@ -1,5 +1,7 @@
 #include "backend/identity/sessioncache.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlQuery>
 
 namespace kyc::identity {
@@ -21,8 +23,10 @@ Result<SessionState> SessionCache::lookup(const QString &sessionId)
         generation = m_generation;
     }
     QSqlQuery &q
-        = m_db.prepare(QStringLiteral("SELECT s.revoked_at, s.expires_at, u.id, u.firm_id, u.role, u.status, u.platform_admin "
-                                      "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"));
+        = m_db.prepare(QStringLiteral("SELECT s.revoked_at, s.expires_at, u.id, u.firm_id, u.role, u.status, u.platform_admin, "
+                                      "u.mfa_enabled, f.settings "
+                                      "FROM sessions s JOIN users u ON u.id = s.user_id JOIN firms f ON f.id = u.firm_id "
+                                      "WHERE s.id = ?"));
     q.addBindValue(sessionId);
     if (auto s = storage::exec(q); !s)
         return fail(s.error());
@@ -35,6 +39,9 @@ Result<SessionState> SessionCache::lookup(const QString &sessionId)
         st.platformAdmin = q.value(6).toBool();
         const bool open = q.value(0).isNull() && q.value(1).toString() > isoUtc(m_clock.now());
         st.active = open && q.value(5).toString() == QStringLiteral("active");
+        const bool mfaRequired
+            = QJsonDocument::fromJson(q.value(8).toString().toUtf8()).object().value(QStringLiteral("mfa_required")).toBool();
+        st.mfaSetupRequired = mfaRequired && !q.value(7).toBool();
     }
     q.finish();
     st.touchedMs = m_clock.nowMs();
@@ -60,6 +67,18 @@ void SessionCache::invalidateUser(const QString &userId)
     ++m_generation;
     for (auto it = m_entries.begin(); it != m_entries.end();) {
         if (it->userId == userId)
+            it = m_entries.erase(it);
+        else
+            ++it;
+    }
+}
+
+void SessionCache::invalidateFirm(const QString &firmId)
+{
+    QWriteLocker lock(&m_lock);
+    ++m_generation;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        if (it->firmId == firmId)
             it = m_entries.erase(it);
         else
             ++it;

@@ -20,6 +20,9 @@ struct SessionState {
     Role role = Role::Viewer;
     bool platformAdmin = false;
     bool active = false; // session open, not expired, user active
+    // The firm requires MFA and the user has not set it up: read live, so the next request after
+    // /auth/mfa/verify (or a change of the firm's setting) sees the new state, whatever the token says.
+    bool mfaSetupRequired = false;
     qint64 touchedMs = 0; // when last_used_at was last written
 };
 
@@ -30,6 +33,7 @@ public:
     [[nodiscard]] Result<SessionState> lookup(const QString &sessionId);
     void invalidateSession(const QString &sessionId);
     void invalidateUser(const QString &userId);
+    void invalidateFirm(const QString &firmId);
     // Writes last_used_at at most once a minute per session.
     void touch(const QString &sessionId, const QString &ip);
 

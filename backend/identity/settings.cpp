@@ -1,6 +1,7 @@
 #include "backend/identity/settings.h"
 
 #include "backend/core/json.h"
+#include "backend/core/validation.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -109,9 +110,8 @@ Result<FirmSettings> FirmSettings::patched(const QJsonObject &patch) const
             s.dataRetentionDays = int(v.toInteger());
     }
     if (patch.contains(QStringLiteral("default_currency"))) {
-        static const QRegularExpression iso(QStringLiteral("^[A-Z]{3}$"));
         const QJsonValue v = patch.value(QStringLiteral("default_currency"));
-        if (!v.isString() || !iso.match(v.toString()).hasMatch())
+        if (!v.isString() || !isCurrencyCode(v.toString()))
             err(QStringLiteral("default_currency"), QStringLiteral("default_currency must be an ISO 4217 code such as EUR"));
         else
             s.defaultCurrency = v.toString();

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QLoggingCategory>
@@ -11,6 +12,9 @@
 #include <QThread>
 
 #include <atomic>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unordered_map>
 
 Q_LOGGING_CATEGORY(lcDb, "kyc.storage")
@@ -56,6 +60,28 @@ Status execSql(QSqlDatabase &db, const QString &sql)
     QSqlQuery q(db);
     if (!q.exec(sql))
         return fail(Error::internal(QStringLiteral("SQL failed: %1 [%2]").arg(sqlErrorText(q.lastError()), sql)));
+    return {};
+}
+
+Status restrictToOwner(const QString &databaseFile)
+{
+    // Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files it creates later the
+    // database file's mode. Files left with looser rights by an earlier version are tightened.
+    const QByteArray path = QFile::encodeName(databaseFile);
+    const int fd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(Error::make(ErrorCode::Unavailable, QStringLiteral("cannot open the database file %1").arg(databaseFile)));
+    const bool ok = ::fchmod(fd, 0600) == 0;
+    ::close(fd);
+    if (!ok)
+        return fail(Error::make(ErrorCode::Unavailable,
+                                QStringLiteral("cannot restrict the database file %1 to its owner").arg(databaseFile)));
+    for (const char *suffix : {"-wal", "-shm", "-journal"}) {
+        const QByteArray side = path + suffix;
+        if (::access(side.constData(), F_OK) == 0 && ::chmod(side.constData(), 0600) != 0)
+            return fail(Error::make(ErrorCode::Unavailable,
+                                    QStringLiteral("cannot restrict %1 to its owner").arg(QFile::decodeName(side))));
+    }
     return {};
 }
 
@@ -165,6 +191,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &filePath, const 
     const QFileInfo fi(filePath);
     if (!QDir().mkpath(fi.absolutePath()))
         return fail(Error::internal(QStringLiteral("cannot create %1").arg(fi.absolutePath())));
+    if (auto s = restrictToOwner(fi.absoluteFilePath()); !s)
+        return fail(s.error());
 
     std::unique_ptr<Database> db(new Database(fi.absoluteFilePath(), latest));
     QSqlDatabase conn = db->connection();

@@ -99,6 +99,10 @@ inline void bindAll(QSqlQuery &q, std::initializer_list<QVariant> values)
     return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
 }
 
+// Creates the database file 0600 when absent and takes away group and other rights from it and from
+// its -wal, -shm and -journal files (they hold the same data).
+[[nodiscard]] Status restrictToOwner(const QString &databaseFile);
+
 // Runs a prepared query, turning a driver failure into an Internal error (logged, not shown).
 [[nodiscard]] Status exec(QSqlQuery &q);
 [[nodiscard]] Status execSql(QSqlDatabase &db, const QString &sql);

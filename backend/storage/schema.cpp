@@ -332,6 +332,28 @@ const QList<Migration> &schemaMigrations()
                  QStringLiteral("ALTER TABLE match_suppressions ADD COLUMN resolution TEXT NOT NULL DEFAULT 'false_positive'"),
              };
          }},
+        {8, QStringLiteral("identity: self-service registrations waiting for their address to be confirmed"),
+         [](const SqlDialect &d) {
+             Q_UNUSED(d);
+             return QStringList{
+                 // POST /firms/register answers the same whether or not the address has an account; the firm
+                 // and its owner are created when the mailed token comes back (POST /users/invitations/accept).
+                 QStringLiteral("CREATE TABLE firm_registrations ("
+                                " id TEXT PRIMARY KEY,"
+                                " email TEXT NOT NULL,"
+                                " firm_name TEXT NOT NULL,"
+                                " country TEXT NOT NULL,"
+                                " registration_number TEXT,"
+                                " admin_name TEXT NOT NULL,"
+                                " password_hash TEXT NOT NULL,"
+                                " token_hash TEXT NOT NULL UNIQUE,"
+                                " ip TEXT,"
+                                " created_at TEXT NOT NULL,"
+                                " expires_at TEXT NOT NULL,"
+                                " confirmed_at TEXT)"),
+                 QStringLiteral("CREATE INDEX firm_registrations_email ON firm_registrations (email)"),
+             };
+         }},
     };
     return all;
 }

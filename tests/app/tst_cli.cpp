@@ -150,6 +150,10 @@ private slots:
     void environmentConfiguresTheServer();
     void busyPortFails();
     void verifyAuditIntactThenBroken();
+    void adminCommandsNeverCreateTheDataDirectory_data();
+    void adminCommandsNeverCreateTheDataDirectory();
+    void adminCommandTightensAnExistingDataDirectory();
+    void createUserWithUnknownFirmSaysSo();
     void newerDatabaseIsRefused();
     void guiModeServesAndStops();
     void importListCommand();
@@ -197,8 +201,9 @@ Child &TestCli::start(const QStringList &args, const QStringList &extraEnv)
             env.remove(key);
     }
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-    // Never the real home, whatever a default might pick.
+    // Never the real home, whatever a default might pick, and never the keychain of whoever runs the tests.
     env.insert(QStringLiteral("XDG_DATA_HOME"), m_xdg.path());
+    env.insert(QStringLiteral("KYCONNECT_KEY_STORE"), QStringLiteral("file"));
     for (const auto &p : extraEnv) {
         const qsizetype eq = p.indexOf(u'=');
         env.insert(p.left(eq), p.mid(eq + 1));
@@ -543,6 +548,95 @@ void TestCli::verifyAuditIntactThenBroken()
     QVERIFY2(broken.process->exitCode() == 1, broken.diagnostics().constData());
     QVERIFY2(broken.stdOut().contains(QLatin1String("BROKEN")), broken.diagnostics().constData());
     QVERIFY2(broken.stdOut().contains(QRegularExpression(QStringLiteral("sequence 2\\b"))), broken.diagnostics().constData());
+}
+
+// `admin verify-audit --data-dir /no/such/dir` created an empty database and reported it "intact" (exit 0).
+void TestCli::adminCommandsNeverCreateTheDataDirectory_data()
+{
+    QTest::addColumn<QStringList>("command");
+    QTest::newRow("verify-audit") << QStringList{QStringLiteral("verify-audit")};
+    QTest::newRow("reset-mfa") << QStringList{QStringLiteral("reset-mfa"), QStringLiteral("--email"), QStringLiteral("a@b.test")};
+    QTest::newRow("set-platform-admin") << QStringList{QStringLiteral("set-platform-admin"), QStringLiteral("--email"),
+                                                       QStringLiteral("a@b.test")};
+    QTest::newRow("create-user") << QStringList{
+        QStringLiteral("create-user"), QStringLiteral("--firm-id"), QStringLiteral("f"),
+        QStringLiteral("--email"),     QStringLiteral("a@b.test"),  QStringLiteral("--owner-name"),
+        QStringLiteral("A"),           QStringLiteral("--role"),    QStringLiteral("viewer")};
+}
+
+void TestCli::adminCommandsNeverCreateTheDataDirectory()
+{
+    QFETCH(QStringList, command);
+    QTemporaryDir parent;
+    QVERIFY(parent.isValid());
+    const QString missing = parent.filePath(QStringLiteral("no/such/dir"));
+    Child &c = runToEnd(QStringList{QStringLiteral("admin")} + command + QStringList{QStringLiteral("--data-dir"), missing});
+    QCOMPARE(c.process->exitStatus(), QProcess::NormalExit);
+    QVERIFY2(c.process->exitCode() == 2, c.diagnostics().constData());
+    QVERIFY2(c.stdErr().contains(QLatin1String("no data directory")), c.diagnostics().constData());
+    QVERIFY2(!c.stdOut().contains(QLatin1String("intact")), c.diagnostics().constData());
+    QVERIFY(!QFileInfo::exists(missing));
+    QVERIFY(!QFileInfo::exists(parent.filePath(QStringLiteral("no"))));
+
+    // A directory that exists but holds no database is not one either, and stays empty.
+    QTemporaryDir empty;
+    QVERIFY(empty.isValid());
+    Child &e = runToEnd(QStringList{QStringLiteral("admin")} + command + QStringList{QStringLiteral("--data-dir"), empty.path()});
+    QVERIFY2(e.process->exitCode() == 2, e.diagnostics().constData());
+    QVERIFY2(e.stdErr().contains(QLatin1String("no KYConnect database")), e.diagnostics().constData());
+    QVERIFY(QDir(empty.path()).isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System));
+}
+
+// The data directory, database and WAL of an installation left readable by others are tightened when
+// the admin CLI opens them.
+void TestCli::adminCommandTightensAnExistingDataDirectory()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    serveOnce(dir.path());
+    if (QTest::currentTestFailed())
+        return;
+    const QString db = dir.filePath(QStringLiteral("kyconnect.db"));
+    QVERIFY(QFile::setPermissions(dir.path(),
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                      | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                                      | QFileDevice::ExeOther));
+    QVERIFY(QFile::setPermissions(
+        db, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    Child &c = runToEnd({QStringLiteral("admin"), QStringLiteral("verify-audit"), QStringLiteral("--data-dir"), dir.path()});
+    QVERIFY2(c.process->exitCode() == 0, c.diagnostics().constData());
+    const auto groupOrOther = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
+        | QFileDevice::WriteOther | QFileDevice::ExeOther;
+    QCOMPARE(QFileInfo(dir.path()).permissions() & groupOrOther, QFileDevice::Permissions());
+    QCOMPARE(QFileInfo(db).permissions() & groupOrOther, QFileDevice::Permissions());
+    for (const auto &side : {QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        if (QFileInfo::exists(db + side))
+            QCOMPARE(QFileInfo(db + side).permissions() & groupOrOther, QFileDevice::Permissions());
+    }
+}
+
+// `admin create-user` with an unknown firm printed the raw SQL of a foreign-key failure.
+void TestCli::createUserWithUnknownFirmSaysSo()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    serveOnce(dir.path());
+    if (QTest::currentTestFailed())
+        return;
+    Child &c = start({QStringLiteral("admin"), QStringLiteral("create-user"), QStringLiteral("--firm-id"),
+                      QStringLiteral("00000000-0000-4000-8000-000000000000"), QStringLiteral("--email"),
+                      QStringLiteral("new.user@cli.test"), QStringLiteral("--owner-name"), QStringLiteral("New User"),
+                      QStringLiteral("--role"), QStringLiteral("analyst"), QStringLiteral("--data-dir"), dir.path()},
+                     {QStringLiteral("KYCONNECT_ADMIN_PASSWORD=a long enough password")});
+    QVERIFY(waitForExit(c));
+    QVERIFY2(c.process->exitCode() == 2, c.diagnostics().constData());
+    QVERIFY2(c.stdErr().contains(QLatin1String("No firm has the id 00000000-0000-4000-8000-000000000000")),
+             c.diagnostics().constData());
+    for (const char *leak : {"SQL", "INSERT", "FOREIGN KEY", "constraint"})
+        QVERIFY2(!c.stdErr().contains(QLatin1String(leak), Qt::CaseInsensitive), c.diagnostics().constData());
+    RawDb db(dir.filePath(QStringLiteral("kyconnect.db")));
+    QVERIFY(db.isOpen());
+    QCOMPARE(db.scalar(QStringLiteral("SELECT COUNT(*) FROM users WHERE email = 'new.user@cli.test'")).toInt(), 0);
 }
 
 void TestCli::newerDatabaseIsRefused()

@@ -75,11 +75,17 @@ class TestIdentityServices : public QObject
     QString mailToken(const QString &to)
     {
         QSqlQuery q(backend().database().connection());
-        q.prepare(u"SELECT body FROM mail_outbox WHERE to_address = ? ORDER BY created_at DESC, rowid DESC"_s);
+        q.prepare(u"SELECT eml_file FROM mail_outbox WHERE to_address = ? ORDER BY created_at DESC, rowid DESC"_s);
         q.addBindValue(to);
         if (!q.exec() || !q.next())
             return {};
-        return QRegularExpression(u"\n    (\\S+)\n"_s).match(q.value(0).toString()).captured(1);
+        // The database keeps no token once the mail is delivered: read the .eml drop.
+        QFile eml(QDir(backend().outbox().directory()).filePath(q.value(0).toString()));
+        if (!eml.open(QIODevice::ReadOnly))
+            return {};
+        return QRegularExpression(u"\n    (\\S+)\r?\n"_s)
+            .match(QString::fromUtf8(eml.readAll().replace("=\r\n", "")))
+            .captured(1);
     }
 
 private slots:

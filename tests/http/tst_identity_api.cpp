@@ -144,19 +144,23 @@ class TestIdentityApi : public QObject
         auto page = backend().audit().list(firmId, f, {1, 100});
         return page ? page->items : QList<audit::Event>{};
     }
-    // The single-use token in the latest mail to `to`, and whether its .eml file holds it too.
-    QString mailToken(const QString &to, bool *inEml = nullptr)
+    // The single-use token in the latest mail to `to`, read from its .eml file (the delivery without
+    // SMTP); `inEml` says the file held it, and `inRow` whether the outbox row still does (it must not).
+    QString mailToken(const QString &to, bool *inEml = nullptr, bool *inRow = nullptr)
     {
         QSqlQuery q(backend().database().connection());
         q.prepare(u"SELECT body, eml_file FROM mail_outbox WHERE to_address = ? ORDER BY created_at DESC, rowid DESC"_s);
         q.addBindValue(to);
         if (!q.exec() || !q.next())
             return {};
-        const QString token = QRegularExpression(u"\n    (\\S+)\n"_s).match(q.value(0).toString()).captured(1);
         QFile eml(QDir(m_server->dataDir() + u"/outbox"_s).filePath(q.value(1).toString()));
-        if (inEml) // quoted-printable: soft line breaks removed
-            *inEml = !token.isEmpty() && eml.open(QIODevice::ReadOnly)
-                && eml.readAll().replace("=\r\n", "").contains(token.toLatin1());
+        // quoted-printable: soft line breaks removed
+        const QString text = eml.open(QIODevice::ReadOnly) ? QString::fromUtf8(eml.readAll().replace("=\r\n", "")) : QString();
+        const QString token = QRegularExpression(u"\n    (\\S+)\r?\n"_s).match(text).captured(1);
+        if (inEml)
+            *inEml = !token.isEmpty();
+        if (inRow)
+            *inRow = !token.isEmpty() && q.value(0).toString().contains(token);
         return token;
     }
 
@@ -190,25 +194,52 @@ private slots:
             "admin_email":"founder@gamma.test","admin_password":"%1","admin_name":"Grace Founder"})",
                                    kPassword);
         const auto before = rows();
+        // Registration answers 202 and creates nothing until the mailed token comes back.
         const HttpResult r = call("POST", u"/firms/register"_s, good);
-        EXPECT(r, 201);
-        QCOMPARE(differences(r.json(),
-                             {{"firm.name", u"Gamma Registered Ltd"_s},
-                              {"firm.country", u"GB"_s},
-                              {"user.role", u"owner"_s},
+        QCOMPARE(r.status, 202);
+        QCOMPARE(rows(), before);
+        const QString confirmToken = mailToken(u"founder@gamma.test"_s);
+        QVERIFY(!confirmToken.isEmpty());
+        EXPECT(call("POST", u"/users/invitations/accept"_s,
+                    J(R"({"token":"%1","password":"%2"})", confirmToken, u"not the password chosen"_s)),
+               401);
+        QCOMPARE(rows(), before);
+        const HttpResult confirmed
+            = call("POST", u"/users/invitations/accept"_s, J(R"({"token":"%1","password":"%2"})", confirmToken, kPassword));
+        QCOMPARE(confirmed.status, 201);
+        QCOMPARE(differences(confirmed.json(),
+                             {{"user.role", u"owner"_s},
                               {"user.email", u"founder@gamma.test"_s},
-                              {"user.firm_id", str(r, "firm.id")},
                               {"token_type", u"Bearer"_s},
                               {"expires_in", 900}}),
                  QString());
-        QVERIFY(!str(r, "refresh_token").isEmpty());
-        QCOMPARE(me(str(r, "access_token")), 200);
+        QVERIFY(!str(confirmed, "refresh_token").isEmpty());
+        const HttpResult firm = get(u"/firms/current"_s, str(confirmed, "access_token"));
+        EXPECT(firm, 200);
+        QCOMPARE(differences(firm.json(),
+                             {{"name", u"Gamma Registered Ltd"_s}, {"country", u"GB"_s}, {"id", str(confirmed, "user.firm_id")}}),
+                 QString());
         const auto after = rows();
         QCOMPARE(after, (QList{before[0] + 1, before[1] + 1}));
+        EXPECT(call("POST", u"/users/invitations/accept"_s, J(R"({"token":"%1","password":"%2"})", confirmToken, kPassword)),
+               401);
+
+        // A taken address gets exactly the answer a new one gets (no enumeration); its owner is told
+        // by mail, and nothing is created.
         QJsonObject dup = good;
         dup.insert(u"firm_name"_s, u"Another Name Ltd"_s);
-        EXPECT(call("POST", u"/firms/register"_s, dup), 409);
+        const HttpResult taken = call("POST", u"/firms/register"_s, dup);
+        QJsonObject fresh = dup;
+        fresh.insert(u"admin_email"_s, u"someone.new@gamma.test"_s);
+        const HttpResult unknown = call("POST", u"/firms/register"_s, fresh);
+        QCOMPARE(taken.status, 202);
+        QCOMPARE(unknown.status, 202);
+        QCOMPARE(taken.body, unknown.body);
         QCOMPARE(rows(), after);
+        QCOMPARE(
+            count(u"SELECT COUNT(*) FROM mail_outbox WHERE to_address = 'founder@gamma.test' AND kind = 'registration_notice'"_s),
+            1);
+        QVERIFY(mailToken(u"founder@gamma.test"_s).isEmpty()); // the notice carries no token
         const QList<std::pair<QJsonObject, QStringList>> bad = {
             {J(R"({"admin_password":"short"})"), {u"admin_password"_s}},
             {J(R"({"admin_email":"longer.founder@delta.test","admin_password":"longer.founder@delta.test"})"),
@@ -434,10 +465,11 @@ private slots:
         QCOMPARE(known.body, unknown.body);
         QCOMPARE(count(u"SELECT COUNT(*) FROM mail_outbox"_s), rows + 1);
         QCOMPARE(count(u"SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?"_s, {email}), 1);
-        bool inEml = false;
-        const QString resetToken = mailToken(email, &inEml);
+        bool inEml = false, inRow = true;
+        const QString resetToken = mailToken(email, &inEml, &inRow);
         QVERIFY(!resetToken.isEmpty());
         QVERIFY(inEml);
+        QVERIFY(!inRow); // delivered: the database keeps no copy of the token
         const QJsonObject reset = J(R"({"token":"%1","new_password":"%2"})", resetToken, kNewPassword);
         QCOMPARE(call("POST", u"/auth/reset-password"_s, reset).status, 204);
         EXPECT(call("POST", u"/auth/reset-password"_s, reset), 401);
@@ -488,9 +520,9 @@ private slots:
         QCOMPARE(count(u"SELECT COUNT(*) FROM mail_outbox WHERE to_address = ? AND kind = 'invitation'"_s,
                        {u"new.analyst@alpha.test"_s}),
                  1);
-        bool inEml = false;
-        const QString token = mailToken(u"new.analyst@alpha.test"_s, &inEml);
-        QVERIFY(!token.isEmpty() && inEml);
+        bool inEml = false, inRow = true;
+        const QString token = mailToken(u"new.analyst@alpha.test"_s, &inEml, &inRow);
+        QVERIFY(!token.isEmpty() && inEml && !inRow);
         const HttpResult list = get(u"/users/invitations"_s, admin);
         EXPECT(list, 200);
         QVERIFY(strings(at(list, "data"), u"id"_s).contains(str(inv, "id")));
@@ -689,7 +721,7 @@ private slots:
         EXPECT(current, 200);
         QCOMPARE(str(current, "id"), m_firmA);
         const QJsonObject patch = J(R"({"name":"Alpha Compliance Group",
-            "address":{"line1":"1 High Street","city":"London","postal_code":"EC1A 1AA"}})");
+            "address":{"line1":"1 High Street","city":"London","postal_code":"EC1A 1AA","country":"GB"}})");
         const HttpResult patched = call("PATCH", u"/firms/current"_s, patch, admin);
         EXPECT(patched, 200);
         QCOMPARE(str(patched, "name"), u"Alpha Compliance Group"_s);

@@ -13,6 +13,8 @@ Config testConfig()
     c.loginRate = {100000, 3600};
     c.forgotPasswordRate = {100000, 3600};
     c.onboardingRate = {100000, 7200};
+    // Tests keep the data key in their temporary directory, never in the keychain of whoever runs them.
+    c.keyStore = KeyStore::File;
     return c;
 }
 

@@ -3,6 +3,8 @@
 #include "backend/http/controllers/identityjson.h"
 #include "backend/identity/auditaccess.h"
 
+#include <QTimeZone>
+
 namespace kyc::http {
 
 namespace {
@@ -12,15 +14,27 @@ QJsonObject eventJson(const audit::Event &e)
     return audit::toJson(e);
 }
 
-// ISO-8601 query times; an unparsable one is a validation error rather than ignored.
-bool readTime(const ApiRequest &r, const QString &name, QDateTime *out, QList<FieldError> &errors)
+enum class Bound { Start, End };
+
+// ISO-8601 query times (UTC unless they carry an offset); an unparsable one is a validation error
+// rather than ignored. A date alone means the whole day: from its start (from=) to its end (to=).
+bool readTime(const ApiRequest &r, const QString &name, QDateTime *out, QList<FieldError> &errors, Bound bound)
 {
-    const QString v = r.queryValue(name);
+    const QString v = r.queryValue(name).trimmed();
     if (v.isEmpty())
         return true;
+    if (v.size() == 10) {
+        const QDate day = QDate::fromString(v, Qt::ISODate);
+        if (day.isValid()) {
+            *out = bound == Bound::Start ? QDateTime(day, QTime(0, 0), Qt::UTC) : QDateTime(day, QTime(23, 59, 59, 999), Qt::UTC);
+            return true;
+        }
+    }
     *out = QDateTime::fromString(v, Qt::ISODateWithMs);
+    if (out->isValid() && out->timeSpec() == Qt::LocalTime)
+        out->setTimeSpec(Qt::UTC);
     if (!out->isValid()) {
-        errors << FieldError{name, QStringLiteral("%1 must be an ISO-8601 date-time").arg(name)};
+        errors << FieldError{name, QStringLiteral("%1 must be an ISO-8601 date-time or date").arg(name)};
         return false;
     }
     return true;
@@ -58,8 +72,8 @@ Controller makeAuditController(Backend *backend)
         f.entityType = r.queryValue(QStringLiteral("entity_type"));
         f.entityId = r.queryValue(QStringLiteral("entity_id"));
         QList<FieldError> errors;
-        readTime(r, QStringLiteral("from"), &f.from, errors);
-        readTime(r, QStringLiteral("to"), &f.to, errors);
+        readTime(r, QStringLiteral("from"), &f.from, errors, Bound::Start);
+        readTime(r, QStringLiteral("to"), &f.to, errors, Bound::End);
         if (!errors.isEmpty())
             return ApiResponse::error(Error::validation(errors));
         const auto result = access().list(r.actor, f, *page);
@@ -97,8 +111,8 @@ Controller makeAuditController(Backend *backend)
         audit::ExportRange range;
         readSequence(r, QStringLiteral("from_sequence"), &range.fromSequence, errors);
         readSequence(r, QStringLiteral("to_sequence"), &range.toSequence, errors);
-        readTime(r, QStringLiteral("from"), &range.from, errors);
-        readTime(r, QStringLiteral("to"), &range.to, errors);
+        readTime(r, QStringLiteral("from"), &range.from, errors, Bound::Start);
+        readTime(r, QStringLiteral("to"), &range.to, errors, Bound::End);
         if (!errors.isEmpty())
             return ApiResponse::error(Error::validation(errors));
         const bool csv = format == QStringLiteral("csv");

@@ -17,15 +17,21 @@ Controller makeAuthController(Backend *backend)
         Validator v(r.json);
         v.only({QStringLiteral("email"), QStringLiteral("password"), QStringLiteral("mfa_code")});
         const auto email = v.email(QStringLiteral("email"));
-        const auto password = v.string(QStringLiteral("password"), true, 1, 256);
-        const auto code = v.string(QStringLiteral("mfa_code"), false, 1, 32);
+        // The password is taken and compared as typed, never trimmed.
+        const QJsonValue password = r.json.value(QStringLiteral("password"));
+        if (!password.isString() || password.toString().isEmpty())
+            v.add(QStringLiteral("password"), QStringLiteral("password is required"));
+        else if (password.toString().size() > 256)
+            v.add(QStringLiteral("password"), QStringLiteral("password must be at most 256 characters long"));
+        // Sign-in forms send an empty mfa_code when there is none: that is no code, not a bad one.
+        const QJsonValue codeValue = r.json.value(QStringLiteral("mfa_code"));
+        const bool noCode
+            = codeValue.isUndefined() || codeValue.isNull() || (codeValue.isString() && codeValue.toString().trimmed().isEmpty());
+        const auto code = noCode ? std::nullopt : v.string(QStringLiteral("mfa_code"), false, 1, 32);
         if (!v.ok())
             return ApiResponse::error(v.error());
         const QString device = QString::fromUtf8(r.header("user-agent")).left(200);
-        // The password is compared as typed; Validator trims only for the presence check.
-        const auto result
-            = auth().login({*email, r.json.value(QStringLiteral("password")).toString(), code.value_or(QString()), r.ip, device});
-        Q_UNUSED(password);
+        const auto result = auth().login({*email, password.toString(), code.value_or(QString()), r.ip, device});
         return answer(result, [](const identity::SignIn &s) { return toJson(s); });
     };
     auto refresh = [auth](const ApiRequest &r) {

@@ -17,22 +17,23 @@ Controller makeFirmsController(Backend *backend)
                 QStringLiteral("admin_email"), QStringLiteral("admin_password"), QStringLiteral("admin_name")});
         const auto name = v.string(QStringLiteral("firm_name"), true, 1, 200);
         const auto country = v.string(QStringLiteral("country"), true, 2, 2);
-        const auto number = v.string(QStringLiteral("registration_number"), false, 1, 64);
+        const auto number = v.string(QStringLiteral("registration_number"), false, 1, 100);
         const auto email = v.email(QStringLiteral("admin_email"));
         const auto password = v.password(QStringLiteral("admin_password"), email.value_or(QString()));
         const auto adminName = v.string(QStringLiteral("admin_name"), true, 1, 200);
         if (!v.ok())
             return ApiResponse::error(v.error());
-        const auto result = accounts().registerFirm(
+        // The same answer whether or not the address has an account (no enumeration): the address gets
+        // a confirmation token (POST /users/invitations/accept creates the firm and signs in) or a notice.
+        const auto s = accounts().requestRegistration(
             {*name, country->toUpper(), number.value_or(QString()), *email, *password, *adminName, r.ip});
-        return answer(
-            result,
-            [](const std::pair<identity::Firm, identity::SignIn> &p) {
-                QJsonObject o = toJson(p.second);
-                o.insert(QStringLiteral("firm"), toJson(p.first));
-                return o;
-            },
-            201);
+        if (!s)
+            return ApiResponse::error(s.error());
+        return ApiResponse::json(
+            QJsonObject{{QStringLiteral("message"),
+                         QStringLiteral("Check the mailbox of admin_email: it holds the token that completes the registration "
+                                        "(POST /users/invitations/accept with the token and the password)")}},
+            202);
     };
     auto current = [accounts](const ApiRequest &r) {
         return answer(accounts().currentFirm(r.actor), [](const identity::Firm &f) { return toJson(f); });

@@ -1,5 +1,6 @@
 #include "backend/http/apirouter.h"
 #include "backend/http/controllers/controllers.h"
+#include "backend/http/controllers/requestschema.h"
 #include "backend/http/openapi.h"
 
 #include <QJsonArray>
@@ -85,21 +86,26 @@ Controller makeHealthController(HealthDeps in)
 
 QList<Controller> makeAllControllers(HealthDeps health, Backend *backend)
 {
-    return {makeHealthController(std::move(health)),
-            makeAuthController(backend),
-            makeApiKeysController(backend),
-            makeUsersController(backend),
-            makeFirmsController(backend),
-            makeOnboardingController(),
-            makeVerificationController(),
-            makeScreeningController(backend),
-            makeAuditController(backend),
-            makeBillingController(),
-            makeWalletController(),
-            makeDocuSignController(),
-            makePricingController(),
-            makeStorageController(backend),
-            makeDemoBookingsController()};
+    QList<Controller> all{makeHealthController(std::move(health)),
+                          makeAuthController(backend),
+                          makeApiKeysController(backend),
+                          makeUsersController(backend),
+                          makeFirmsController(backend),
+                          makeOnboardingController(),
+                          makeVerificationController(),
+                          makeScreeningController(backend),
+                          makeAuditController(backend),
+                          makeBillingController(),
+                          makeWalletController(),
+                          makeDocuSignController(),
+                          makePricingController(),
+                          makeStorageController(backend),
+                          makeDemoBookingsController()};
+    // Every JSON body: no lone surrogates; identity, firm and API key bodies: their OpenAPI request schema.
+    const QStringList checked = schemaCheckedOperations();
+    for (auto &c : all)
+        c = withRequestChecks(std::move(c), checked);
+    return all;
 }
 
 } // namespace kyc::http
