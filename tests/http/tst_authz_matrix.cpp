@@ -13,6 +13,7 @@
 #include "backend/identity/apikeyservice.h"
 #include "backend/identity/authservice.h"
 #include "tests/testsupport/rawhttp.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/testsupport.h"
 
 #include <QJsonArray>
@@ -315,19 +316,7 @@ class TestAuthzMatrix : public QObject
     // The single-use token of the newest mail of a kind to an address, read from the outbox.
     QString mailedToken(const QString &to, const QString &kind)
     {
-        QSqlQuery q(backend().database().connection());
-        q.prepare(
-            QStringLiteral("SELECT eml_file FROM mail_outbox WHERE to_address = ? AND kind = ? ORDER BY rowid DESC LIMIT 1"));
-        q.addBindValue(to);
-        q.addBindValue(kind);
-        if (!q.exec() || !q.next())
-            return {};
-        // The database keeps no token once the mail is delivered: read the .eml drop.
-        QFile eml(QDir(m_server->dataDir() + QStringLiteral("/outbox")).filePath(q.value(0).toString()));
-        if (!eml.open(QIODevice::ReadOnly))
-            return {};
-        static const QRegularExpression token(QStringLiteral("\\r?\\n\\r?\\n    (\\S+)\\r?\\n"));
-        return token.match(QString::fromUtf8(eml.readAll().replace("=\r\n", ""))).captured(1);
+        return test::mailedToken(backend().database(), m_server->dataDir(), to, kind);
     }
 
     QString id(const Op &o, const QString &caller, const QString &target)

@@ -210,9 +210,15 @@ private slots:
                                      {u"admin_email"_s, u"mallory@hostile.test"_s},
                                      {u"admin_password"_s, kPassword},
                                      {u"admin_name"_s, u"Mallory Hostile"_s}});
-        EXPECT(reg, 201);
-        m_attacker = reg.json().value(u"access_token"_s).toString();
-        m_attackerFirm = reg.json().value(u"firm"_s).toObject().value(u"id"_s).toString();
+        EXPECT(reg, 202);
+        const QString confirm = test::mailedToken(backend().database(), m_server->dataDir(), u"mallory@hostile.test"_s);
+        QVERIFY(!confirm.isEmpty());
+        const HttpResult owner
+            = post(u"/users/invitations/accept"_s, {{u"token"_s, confirm}, {u"password"_s, kPassword}});
+        EXPECT(owner, 201);
+        m_attacker = owner.json().value(u"access_token"_s).toString();
+        m_attackerFirm = owner.json().value(u"user"_s).toObject().value(u"firm_id"_s).toString();
+        QVERIFY(!m_attackerFirm.isEmpty());
         QVERIFY2(!m_attacker.isEmpty(), reg.body.constData());
     }
 

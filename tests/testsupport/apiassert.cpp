@@ -4,6 +4,9 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QDir>
+#include <QFile>
+#include <QRegularExpression>
 #include <QSqlQuery>
 
 namespace kyc::test {
@@ -48,6 +51,24 @@ qint64 count(storage::Database &db, const QString &sql, const QVariantList &bind
     for (const auto &b : binds)
         q.addBindValue(b);
     return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
+}
+
+QString mailedToken(storage::Database &db, const QString &dataDir, const QString &to, const QString &kind)
+{
+    QSqlQuery q(db.connection());
+    q.prepare(QStringLiteral("SELECT eml_file FROM mail_outbox WHERE to_address = ?")
+              + (kind.isEmpty() ? QString() : QStringLiteral(" AND kind = ?")) + QStringLiteral(" ORDER BY rowid DESC LIMIT 1"));
+    q.addBindValue(to);
+    if (!kind.isEmpty())
+        q.addBindValue(kind);
+    if (!q.exec() || !q.next())
+        return {};
+    QFile eml(QDir(dataDir + QStringLiteral("/outbox")).filePath(q.value(0).toString()));
+    if (!eml.open(QIODevice::ReadOnly))
+        return {};
+    static const QRegularExpression token(QStringLiteral("\\r?\\n\\r?\\n    (\\S+)\\r?\\n"));
+    // quoted-printable: soft line breaks removed
+    return token.match(QString::fromUtf8(eml.readAll().replace("=\r\n", ""))).captured(1);
 }
 
 } // namespace kyc::test

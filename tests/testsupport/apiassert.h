@@ -21,6 +21,10 @@ namespace kyc::test {
 // The first column of the first row of `sql` on this thread's connection; -1 when the query fails.
 [[nodiscard]] qint64 count(storage::Database &db, const QString &sql, const QVariantList &binds = {});
 
+// The single-use token of the newest mail to an address (of `kind` when given), read from the .eml drop in
+// `dataDir`/outbox (the database keeps no token once a mail is delivered); empty when there is none.
+[[nodiscard]] QString mailedToken(storage::Database &db, const QString &dataDir, const QString &to, const QString &kind = {});
+
 } // namespace kyc::test
 
 #define EXPECT(r, status)                                                                                                        \
