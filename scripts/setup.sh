@@ -11,6 +11,7 @@ kyc_packages=(
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   qt6-l10n-tools qtkeychain-qt6-dev libssl-dev libsqlite3-dev libicu-dev libgl-dev
   python3 dbus gnome-keyring fonts-dejavu-core fontconfig
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev
 )
 
 kyc_install_packages() {

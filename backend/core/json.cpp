@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace kyc::json {
 
@@ -108,6 +109,105 @@ QByteArray canonical(const QJsonValue &value)
     out.reserve(256);
     appendCanonical(out, value);
     return out;
+}
+
+JsonShape measure(QByteArrayView text, int stopAtDepth)
+{
+    JsonShape shape;
+    // Members seen so far in each open container, and whether it has any value yet (counted on its first token).
+    std::vector<qsizetype> counts;
+    bool valuePending = true; // the next value token starts a member of the innermost container
+    auto countValue = [&]() {
+        if (!counts.empty() && valuePending) {
+            shape.largestContainer = std::max(shape.largestContainer, ++counts.back());
+        }
+        valuePending = false;
+    };
+    const char *p = text.data();
+    const char *end = p + text.size();
+    while (p < end) {
+        const char c = *p++;
+        switch (c) {
+        case '"': {
+            const char *start = p;
+            while (p < end && *p != '"') {
+                if (static_cast<unsigned char>(*p) < 0x20 && shape.rawControlAt < 0)
+                    shape.rawControlAt = p - text.data();
+                if (*p == '\\' && p + 1 < end)
+                    ++p;
+                ++p;
+            }
+            shape.longestString = std::max<qsizetype>(shape.longestString, p - start);
+            if (p < end)
+                ++p;
+            // A key is followed by ':'; it is the member, counted when its value comes.
+            const char *q = p;
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                ++q;
+            if (q < end && *q == ':') {
+                p = q + 1;
+                break;
+            }
+            countValue();
+            break;
+        }
+        case '[':
+        case '{':
+            countValue();
+            counts.push_back(0);
+            valuePending = true;
+            shape.depth = std::max(shape.depth, int(counts.size()));
+            if (shape.depth > stopAtDepth)
+                return shape;
+            break;
+        case ']':
+        case '}':
+            if (!counts.empty())
+                counts.pop_back();
+            valuePending = false;
+            break;
+        case ',': valuePending = true; break;
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+        case ':': break;
+        default:
+            // The first byte of a number, true, false or null; the rest of it is skipped as it comes.
+            countValue();
+            break;
+        }
+    }
+    return shape;
+}
+
+Result<QJsonDocument> parse(QByteArrayView text, const JsonLimits &limits)
+{
+    const JsonShape shape = measure(text, limits.maxDepth);
+    auto over = [](const char *key, const QString &message) {
+        Error e = Error::make(ErrorCode::Validation, message);
+        e.extra.insert(QStringLiteral("limit"), QString::fromLatin1(key));
+        return fail(std::move(e));
+    };
+    if (shape.depth > limits.maxDepth)
+        return over("json_depth", QStringLiteral("JSON nesting depth over the limit of %1 levels").arg(limits.maxDepth));
+    if (shape.longestString > limits.maxStringBytes)
+        return over("json_string_length",
+                    QStringLiteral("a JSON string over the length limit of %1 bytes").arg(limits.maxStringBytes));
+    if (shape.largestContainer > limits.maxContainer)
+        return over("json_members",
+                    QStringLiteral("a JSON array or object over the limit of %1 members").arg(limits.maxContainer));
+    // RFC 8259 wants them escaped; Qt would take a raw NUL or line break into the string.
+    if (shape.rawControlAt >= 0)
+        return fail(ErrorCode::Validation,
+                    QStringLiteral("Malformed JSON at offset %1: a control character must be escaped inside a string")
+                        .arg(shape.rawControlAt));
+    QJsonParseError error{};
+    QJsonDocument doc = QJsonDocument::fromJson(text.toByteArray(), &error);
+    if (error.error != QJsonParseError::NoError)
+        return fail(ErrorCode::Validation,
+                    QStringLiteral("Malformed JSON at offset %1: %2").arg(error.offset).arg(error.errorString()));
+    return doc;
 }
 
 QByteArray compact(const QJsonObject &object)

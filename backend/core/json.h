@@ -1,6 +1,9 @@
 #pragma once
 
+#include "backend/core/result.h"
+
 #include <QByteArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonValue>
 
@@ -23,5 +26,29 @@ void appendCanonicalUtf8(QByteArray &out, QByteArrayView utf8);
 {
     return v.isDouble() && v.toDouble() == double(v.toInteger());
 }
+
+// The shape of JSON text, measured in one pass without building values and without recursion: the deepest
+// nesting of arrays and objects, the longest string as written (bytes between its quotes) and the most
+// members or elements of one array or object. Measuring stops once the depth passes `stopAtDepth`. Text that
+// is not JSON still gets a shape; the parser reports what is wrong with it.
+struct JsonShape {
+    int depth = 0;
+    qsizetype longestString = 0;
+    qsizetype largestContainer = 0;
+    qsizetype rawControlAt = -1; // offset of the first control character (< 0x20) written raw inside a string
+};
+[[nodiscard]] JsonShape measure(QByteArrayView text, int stopAtDepth);
+
+// Limits for JSON from outside (request bodies, list files, mappings). Qt's parser alone accepts 1024 levels
+// (recursing once per level) and strings and arrays of any size.
+struct JsonLimits {
+    int maxDepth = 32;
+    qsizetype maxStringBytes = qsizetype(1) << 20;
+    qsizetype maxContainer = 100'000;
+};
+
+// Parses a JSON document held to `limits`: ErrorCode::Validation naming the limit ("JSON nesting depth over
+// the limit of 32 levels", with {"limit": "json_depth"}) or the syntax error with its offset.
+[[nodiscard]] Result<QJsonDocument> parse(QByteArrayView text, const JsonLimits &limits = {});
 
 } // namespace kyc::json

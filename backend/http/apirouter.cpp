@@ -1,6 +1,7 @@
 #include "backend/http/apirouter.h"
 
 #include "backend/core/ids.h"
+#include "backend/core/json.h"
 #include "backend/http/guardedtcpserver.h"
 #include "backend/http/requesthead.h"
 
@@ -440,14 +441,13 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
                                           ? QStringLiteral("Content-Type must be application/json or multipart/form-data")
                                           : QStringLiteral("Content-Type must be application/json"));
         }
-        QJsonParseError err{};
-        const QJsonDocument doc = QJsonDocument::fromJson(in.body, &err);
-        if (err.error != QJsonParseError::NoError)
-            return ApiResponse::error(ErrorCode::Validation,
-                                      QStringLiteral("Malformed JSON at offset %1: %2").arg(err.offset).arg(err.errorString()));
-        if (!doc.isObject())
+        // Held to json::JsonLimits (depth, string length, members), each named in the 400.
+        const auto doc = json::parse(in.body);
+        if (!doc)
+            return ApiResponse::error(doc.error());
+        if (!doc->isObject())
             return ApiResponse::error(ErrorCode::Validation, QStringLiteral("The request body must be a JSON object"));
-        req.json = doc.object();
+        req.json = doc->object();
         return std::nullopt;
     };
 

@@ -1,5 +1,6 @@
 #include "backend/screening/import_common.h"
 
+#include "backend/core/json.h"
 #include "backend/screening/import_countries.h"
 #include "backend/screening/import_formats.h"
 
@@ -13,8 +14,6 @@ namespace kyc::screening::detail {
 
 namespace {
 
-constexpr qint64 kMaxFileSize = qint64(512) * 1024 * 1024;
-
 QString simplifiedName(const QString &name)
 {
     return name.simplified();
@@ -22,20 +21,52 @@ QString simplifiedName(const QString &name)
 
 } // namespace
 
-Result<InputFile> readInputFile(const QString &path)
+Result<InputFile> readInputFile(const QString &path, const ImportLimits &limits)
 {
     InputFile file;
     file.path = path;
     file.fileName = QFileInfo(path).fileName();
+    file.limits = limits;
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return fail(ErrorCode::Validation, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
-    if (f.size() > kMaxFileSize)
-        return fail(ErrorCode::Validation, QStringLiteral("%1 is too large for a list file (%2 bytes)").arg(path).arg(f.size()));
-    file.bytes = f.readAll();
+    if (f.size() > limits.maxFileBytes)
+        return fail(limitError(file, 0, ImportLimit::FileSize));
+    // Not f.readAll(): a file that grows while it is read, or a device whose size is unknown, stops at the limit.
+    file.bytes = f.read(limits.maxFileBytes + 1);
     if (f.error() != QFileDevice::NoError)
         return fail(ErrorCode::Validation, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
+    if (file.bytes.size() > limits.maxFileBytes)
+        return fail(limitError(file, 0, ImportLimit::FileSize));
     return file;
+}
+
+Error limitError(const InputFile &file, qint64 line, ImportLimit limit)
+{
+    return importLimitError(line > 0 ? QStringLiteral("%1: line %2").arg(file.fileName).arg(line) : file.fileName, limit,
+                            file.limits);
+}
+
+Status checkJsonShape(QByteArrayView text, const InputFile &file, qint64 line, JsonRecord record)
+{
+    const ImportLimits &limits = file.limits;
+    const json::JsonShape shape = json::measure(text, limits.maxDepth);
+    if (shape.depth > limits.maxDepth)
+        return fail(limitError(file, line, ImportLimit::Depth));
+    if (shape.longestString > limits.maxFieldChars)
+        return fail(limitError(file, line, ImportLimit::FieldLength));
+    if (record == JsonRecord::Line && shape.largestContainer > limits.maxFieldsPerRecord)
+        return fail(limitError(file, line, ImportLimit::FieldsPerRecord));
+    return {};
+}
+
+Status checkEntityLimits(const ImportResult &result, const ImportLimits &limits)
+{
+    for (const Entity &e : result.entities) {
+        if (e.names.size() > limits.maxNamesPerEntity)
+            return fail(importLimitError(e.id, ImportLimit::NamesPerEntity, limits));
+    }
+    return {};
 }
 
 bool looksBinary(const QByteArray &bytes)
@@ -119,11 +150,36 @@ void ProgressReporter::emitProgress(qint64 done)
 
 // --- CSV -----------------------------------------------------------------------------------------
 
-CsvReader::CsvReader(QStringView text, QChar delimiter, LineBreaks lineBreaks)
+CsvReader::CsvReader(QStringView text, QChar delimiter, LineBreaks lineBreaks, const InputFile &file)
     : m_text(text)
     , m_delimiter(delimiter)
     , m_lineBreaks(lineBreaks)
+    , m_file(file)
 {
+}
+
+bool CsvReader::next(CsvRecord &record)
+{
+    if (m_limitError)
+        return false;
+    const qsizetype before = m_pos;
+    if (!readRecord(record))
+        return false;
+    const ImportLimits &limits = m_file.limits;
+    std::optional<ImportLimit> over;
+    if (++m_records > limits.maxRecords)
+        over = ImportLimit::Records;
+    else if (record.fields.size() > limits.maxFieldsPerRecord)
+        over = ImportLimit::FieldsPerRecord;
+    else if (std::any_of(record.fields.cbegin(), record.fields.cend(),
+                         [&](const QString &f) { return f.size() > limits.maxFieldChars; }))
+        over = ImportLimit::FieldLength;
+    else if (m_pos - before > limits.maxLineChars)
+        over = ImportLimit::LineLength;
+    if (!over)
+        return true;
+    m_limitError = detail::limitError(m_file, record.line, *over);
+    return false;
 }
 
 bool CsvReader::atLineEnd() const
@@ -148,7 +204,7 @@ void CsvReader::skipToLineEnd()
     consumeLineEnd();
 }
 
-bool CsvReader::next(CsvRecord &record)
+bool CsvReader::readRecord(CsvRecord &record)
 {
     const qsizetype n = m_text.size();
     // Blank lines and the Ctrl-Z EOF marker carry nothing.
@@ -192,8 +248,14 @@ bool CsvReader::next(CsvRecord &record)
         if (m_pos < n && m_text[m_pos] == u'"') {
             ++m_pos;
             bool closed = false;
+            const qsizetype contentStart = m_pos;
             while (m_pos < n) {
                 const qsizetype quote = m_text.indexOf(u'"', m_pos);
+                if (m_unclosedFrom >= 0 && m_pos >= m_unclosedFrom && quote != m_pos
+                    && m_lineBreaks == LineBreaks::AllowedInQuotes) {
+                    m_pos = n; // in step with the earlier unclosed field: no closing quote follows
+                    break;
+                }
                 const qsizetype segmentEnd = quote < 0 ? n : quote;
                 if (m_lineBreaks == LineBreaks::EndRecord) {
                     const qsizetype lf = m_text.sliced(m_pos, segmentEnd - m_pos).indexOf(u'\n');
@@ -219,6 +281,8 @@ bool CsvReader::next(CsvRecord &record)
                 break;
             }
             if (!closed) {
+                if (m_pos >= n && (m_unclosedFrom < 0 || contentStart < m_unclosedFrom))
+                    m_unclosedFrom = contentStart;
                 if (field.endsWith(u'\r'))
                     field.chop(1);
                 record.fields.append(field);
@@ -297,35 +361,85 @@ QStringList XmlNode::texts(QStringView childName, QStringView leafName) const
     return out;
 }
 
-XmlNode readXmlElement(QXmlStreamReader &xml)
+Result<XmlNode> readXmlElement(QXmlStreamReader &xml, const InputFile &file, int depthLeft)
 {
-    XmlNode node;
-    node.name = xml.name().toString();
-    node.line = xml.lineNumber();
-    const QXmlStreamAttributes attrs = xml.attributes();
-    node.attributes.reserve(std::size_t(attrs.size()));
-    for (const QXmlStreamAttribute &a : attrs)
-        node.attributes.emplace_back(a.name().toString(), a.value().toString());
-    QString text;
+    const ImportLimits &limits = file.limits;
+    qint64 elements = 0;
+    // The open elements, innermost last; each node is moved into its parent when its end tag comes.
+    std::vector<XmlNode> open;
+    std::vector<QString> texts;
+    auto start = [&]() -> Status {
+        if (int(open.size()) >= depthLeft)
+            return fail(limitError(file, xml.lineNumber(), ImportLimit::Depth));
+        if (++elements > limits.maxFieldsPerRecord)
+            return fail(limitError(file, xml.lineNumber(), ImportLimit::FieldsPerRecord));
+        XmlNode node;
+        node.name = xml.name().toString();
+        node.line = xml.lineNumber();
+        const QXmlStreamAttributes attrs = xml.attributes();
+        node.attributes.reserve(std::size_t(attrs.size()));
+        for (const QXmlStreamAttribute &a : attrs) {
+            if (a.value().size() > limits.maxFieldChars)
+                return fail(limitError(file, xml.lineNumber(), ImportLimit::FieldLength));
+            node.attributes.emplace_back(a.name().toString(), a.value().toString());
+        }
+        open.push_back(std::move(node));
+        texts.emplace_back();
+        return {};
+    };
+    if (auto s = start(); !s)
+        return fail(s.error());
     while (!xml.atEnd()) {
         const QXmlStreamReader::TokenType token = xml.readNext();
         if (token == QXmlStreamReader::StartElement) {
-            node.children.push_back(readXmlElement(xml));
+            if (auto s = start(); !s)
+                return fail(s.error());
         } else if (token == QXmlStreamReader::Characters) {
+            QString &text = texts.back();
+            if (text.size() + xml.text().size() > limits.maxFieldChars)
+                return fail(limitError(file, xml.lineNumber(), ImportLimit::FieldLength));
             text += xml.text();
         } else if (token == QXmlStreamReader::EndElement) {
-            break;
+            XmlNode done = std::move(open.back());
+            done.text = texts.back().trimmed();
+            open.pop_back();
+            texts.pop_back();
+            if (open.empty())
+                return done;
+            open.back().children.push_back(std::move(done));
         }
     }
-    node.text = text.trimmed();
-    return node;
+    // Only an XML error (reported by the caller from the reader) ends the document inside an element.
+    XmlNode partial = std::move(open.front());
+    return partial;
+}
+
+Status skipXmlElement(QXmlStreamReader &xml, const InputFile &file, int depthLeft)
+{
+    int depth = 1;
+    while (depth > 0 && !xml.atEnd()) {
+        const QXmlStreamReader::TokenType token = xml.readNext();
+        if (token == QXmlStreamReader::StartElement) {
+            if (++depth > depthLeft)
+                return fail(limitError(file, xml.lineNumber(), ImportLimit::Depth));
+        } else if (token == QXmlStreamReader::EndElement) {
+            --depth;
+        }
+    }
+    return {};
 }
 
 QString readToRootElement(QXmlStreamReader &xml)
 {
     while (!xml.atEnd()) {
-        if (xml.readNext() == QXmlStreamReader::StartElement)
+        const QXmlStreamReader::TokenType token = xml.readNext();
+        if (token == QXmlStreamReader::StartElement)
             return xml.name().toString();
+        if (token == QXmlStreamReader::DTD) {
+            // No list is published with one, and its entities are the way to blow a small file up in memory.
+            xml.raiseError(QStringLiteral("a document type declaration (DTD) is not allowed in a list file"));
+            return {};
+        }
     }
     return {};
 }
@@ -347,8 +461,10 @@ void reportCsvProgress(ProgressReporter &progress, const CsvReader &reader, cons
             qint64(double(reader.position()) / double(std::max<qsizetype>(1, reader.size())) * double(file.bytes.size())));
 }
 
-Status checkCsvRecords(const InputFile &file, const QString &what, qint64 records, qint64 problems)
+Status checkCsvRecords(const CsvReader &reader, const InputFile &file, const QString &what, qint64 records, qint64 problems)
 {
+    if (reader.limitError())
+        return fail(*reader.limitError());
     if (records == 0)
         return fail(ErrorCode::Validation, QStringLiteral("%1 has no entries").arg(file.fileName));
     if (mostlyMalformed(records, problems))
@@ -359,7 +475,10 @@ Status checkCsvRecords(const InputFile &file, const QString &what, qint64 record
 Result<CsvHeader> readCsvHeader(CsvReader &reader, const InputFile &file, const QString &what, const QStringList &required)
 {
     CsvRecord record;
-    if (!reader.next(record) || !record.error.isEmpty())
+    const bool read = reader.next(record);
+    if (reader.limitError())
+        return fail(*reader.limitError());
+    if (!read || !record.error.isEmpty())
         return fail(notTheFormat(file, what));
     CsvHeader header;
     header.width = record.fields.size();
@@ -380,24 +499,39 @@ Result<ImportResult> importXmlList(const InputFile &file, ProgressReporter &prog
     if (readToRootElement(xml) != format.root)
         return fail(xml.hasError() ? xmlError(file, xml) : notTheFormat(file, format.what));
 
+    const int maxDepth = file.limits.maxDepth;
     ImportResult result;
     if (format.onRoot)
         format.onRoot(xml, result);
     qint64 records = 0;
+    int depth = 1; // the document element is open
     while (!xml.atEnd()) {
-        if (xml.readNext() != QXmlStreamReader::StartElement)
+        const QXmlStreamReader::TokenType token = xml.readNext();
+        if (token == QXmlStreamReader::EndElement)
+            --depth;
+        if (token != QXmlStreamReader::StartElement)
             continue;
+        if (++depth > maxDepth)
+            return fail(limitError(file, xml.lineNumber(), ImportLimit::Depth));
         const QString name = xml.name().toString();
         if (format.containers.contains(name))
             continue;
+        --depth; // the element is read whole below
         if (!format.records.contains(name)) {
-            if (!(format.onOther && format.onOther(xml, result)))
-                xml.skipCurrentElement();
+            if (!(format.onOther && format.onOther(xml, result))) {
+                if (auto s = skipXmlElement(xml, file, maxDepth - depth); !s)
+                    return fail(s.error());
+            }
             continue;
         }
-        const XmlNode node = readXmlElement(xml);
+        if (records >= file.limits.maxRecords)
+            return fail(limitError(file, xml.lineNumber(), ImportLimit::Records));
+        auto read = readXmlElement(xml, file, maxDepth - depth);
+        if (!read)
+            return fail(read.error());
         if (xml.hasError())
             break;
+        const XmlNode &node = *read;
         ++records;
         Entity e;
         if (const QString problem = format.build(node, e); !problem.isEmpty())

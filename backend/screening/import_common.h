@@ -6,6 +6,7 @@
 #include "backend/core/result.h"
 #include "backend/screening/entity.h"
 #include "backend/screening/importers.h"
+#include "backend/screening/importlimits.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -27,10 +28,22 @@ struct InputFile {
     QString path;
     QString fileName; // base name, for messages and for recognising the parts of an OFAC set
     QByteArray bytes;
+    ImportLimits limits; // what every reader of this file holds it to
 };
 
-// Reads a whole file (the lists are a few MB at most). Missing, unreadable, empty or oversized → Validation.
-[[nodiscard]] Result<InputFile> readInputFile(const QString &path);
+// Reads a whole file. Missing or unreadable → Validation; over limits.maxFileBytes → the file size limit error.
+[[nodiscard]] Result<InputFile> readInputFile(const QString &path, const ImportLimits &limits);
+
+// Holds one JSON text of `file` (a line or the whole document) to the file's depth and field length limits,
+// and, when `record` says so, to the fields per record limit (no array or object with more members).
+enum class JsonRecord { Whole, Line };
+[[nodiscard]] Status checkJsonShape(QByteArrayView text, const InputFile &file, qint64 line,
+                                    JsonRecord record = JsonRecord::Line);
+
+// The limit error for `file`, at `line` when it is known (> 0).
+[[nodiscard]] Error limitError(const InputFile &file, qint64 line, ImportLimit limit);
+// Refuses an entity with more names than the limit (checked once the importer is done with a file).
+[[nodiscard]] Status checkEntityLimits(const ImportResult &result, const ImportLimits &limits);
 
 // A file that is obviously not text (NUL bytes, image/archive signatures) cannot be any of the list formats.
 [[nodiscard]] bool looksBinary(const QByteArray &bytes);
@@ -71,16 +84,20 @@ struct CsvRecord {
 // RFC 4180 with the quirks of the files at hand: CRLF or LF, unquoted fields with stray spaces
 // (OFAC "-0- "), a Ctrl-Z EOF byte, blank lines. Without `multiline`, a line break inside quotes ends
 // the record with an error instead of swallowing the rest of the file.
+// A record over one of the file's limits (record count, line length, field length, fields per record) stops
+// the reader: next() answers false and limitError() says which limit; callers check it after their loop.
 class CsvReader final
 {
 public:
     enum class LineBreaks { EndRecord, AllowedInQuotes };
-    CsvReader(QStringView text, QChar delimiter, LineBreaks lineBreaks);
+    CsvReader(QStringView text, QChar delimiter, LineBreaks lineBreaks, const InputFile &file);
     [[nodiscard]] bool next(CsvRecord &record);
     [[nodiscard]] qsizetype position() const { return m_pos; }
     [[nodiscard]] qsizetype size() const { return m_text.size(); }
+    [[nodiscard]] const std::optional<Error> &limitError() const { return m_limitError; }
 
 private:
+    bool readRecord(CsvRecord &record);
     void skipToLineEnd();
     bool atLineEnd() const;
     void consumeLineEnd();
@@ -88,14 +105,21 @@ private:
     QStringView m_text;
     QChar m_delimiter;
     LineBreaks m_lineBreaks;
+    const InputFile &m_file;
     qsizetype m_pos = 0;
     qint64 m_line = 1;
+    qint64 m_records = 0;
+    // Where an earlier quoted field ran to the end of the text unclosed: a later quoted field that reaches
+    // ordinary text beyond this point cannot close either (both scans are then in step), so it is known to be
+    // unterminated at once instead of after another scan to the end (quadratic on a file of stray quotes).
+    qsizetype m_unclosedFrom = -1;
+    std::optional<Error> m_limitError;
 };
 
 // Reports how far `reader` has come through `file` (now and then: every 256th record).
 void reportCsvProgress(ProgressReporter &progress, const CsvReader &reader, const InputFile &file, qint64 records);
-// After the last record of a delimited list: none at all, or mostly malformed ones, means not this format.
-[[nodiscard]] Status checkCsvRecords(const InputFile &file, const QString &what, qint64 records, qint64 problems);
+// After the last record of a delimited list: a limit the reader stopped at, none at all, or mostly malformed ones, means not this format.
+[[nodiscard]] Status checkCsvRecords(const CsvReader &reader, const InputFile &file, const QString &what, qint64 records, qint64 problems);
 
 // The header row of a delimited file: lower-cased, trimmed column name -> position, and the row's width.
 struct CsvHeader {
@@ -124,8 +148,12 @@ struct XmlNode {
     [[nodiscard]] QStringList texts(QStringView childName, QStringView leafName) const;
 };
 
-// Reads the element the reader is positioned on (a StartElement) up to its end.
-[[nodiscard]] XmlNode readXmlElement(QXmlStreamReader &xml);
+// Reads the element the reader is positioned on (a StartElement) up to its end, without recursion. Elements
+// nested deeper than `depthLeft` levels, texts and attributes over the field length and more than the fields
+// per record limit of elements stop it with that limit's error.
+[[nodiscard]] Result<XmlNode> readXmlElement(QXmlStreamReader &xml, const InputFile &file, int depthLeft);
+// Skips the element the reader is positioned on, with the same depth limit.
+[[nodiscard]] Status skipXmlElement(QXmlStreamReader &xml, const InputFile &file, int depthLeft);
 
 // Moves to the document element; returns its local name, or an empty string if there is none.
 [[nodiscard]] QString readToRootElement(QXmlStreamReader &xml);

@@ -141,7 +141,7 @@ Result<ImportResult> importCslCsv(const InputFile &file, ProgressReporter &progr
     if (looksBinary(file.bytes))
         return fail(notTheFormat(file, what));
     const QString text = decodeText(file.bytes);
-    CsvReader reader(text, u',', CsvReader::LineBreaks::AllowedInQuotes);
+    CsvReader reader(text, u',', CsvReader::LineBreaks::AllowedInQuotes, file);
     auto header = readCsvHeader(reader, file, what,
                                 {QStringLiteral("source"), QStringLiteral("name"), QStringLiteral("alt_names"),
                                  QStringLiteral("addresses"), QStringLiteral("ids")});
@@ -223,7 +223,7 @@ Result<ImportResult> importCslCsv(const InputFile &file, ProgressReporter &progr
         result.entities.append(std::move(e));
         reportCsvProgress(progress, reader, file, records);
     }
-    if (auto s = checkCsvRecords(file, what, records, result.problems.size()); !s)
+    if (auto s = checkCsvRecords(reader, file, what, records, result.problems.size()); !s)
         return fail(s.error());
     progress.finishFile(file.bytes.size());
     finishResult(result);

@@ -68,7 +68,7 @@ Result<ImportResult> importBisDplTxt(const InputFile &file, ProgressReporter &pr
     if (looksBinary(file.bytes))
         return fail(notTheFormat(file, what));
     const QString text = decodeText(file.bytes);
-    CsvReader reader(text, u'\t', CsvReader::LineBreaks::EndRecord);
+    CsvReader reader(text, u'\t', CsvReader::LineBreaks::EndRecord, file);
     auto header = readCsvHeader(reader, file, what, kColumns);
     if (!header)
         return fail(header.error());
@@ -133,7 +133,7 @@ Result<ImportResult> importBisDplTxt(const InputFile &file, ProgressReporter &pr
         result.entities.append(std::move(e));
         reportCsvProgress(progress, reader, file, records);
     }
-    if (auto s = checkCsvRecords(file, what, records, result.problems.size()); !s)
+    if (auto s = checkCsvRecords(reader, file, what, records, result.problems.size()); !s)
         return fail(s.error());
     // The file carries no date; its last update is. Typos such as 3017-08-22 are ignored: an update
     // cannot be more than a year after the latest effective date.

@@ -135,11 +135,16 @@ Result<ImportResult> importFtmJson(const InputFile &file, ProgressReporter &prog
         if (end < 0)
             end = bytes.size();
         ++line;
+        if (end - pos > file.limits.maxLineChars)
+            return fail(limitError(file, line, ImportLimit::LineLength));
         const QByteArray text = bytes.sliced(pos, end - pos).trimmed();
         pos = end + 1;
         if (text.isEmpty())
             continue;
-        ++records;
+        if (++records > file.limits.maxRecords)
+            return fail(limitError(file, line, ImportLimit::Records));
+        if (auto s = checkJsonShape(text, file, line); !s)
+            return fail(s.error());
         QJsonParseError error{};
         const QJsonDocument doc = QJsonDocument::fromJson(text, &error);
         QString problem;

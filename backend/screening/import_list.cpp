@@ -53,7 +53,8 @@ std::optional<ListFormat> parseFormat(const QString &name)
     return std::nullopt;
 }
 
-Result<ImportResult> importList(ListFormat format, const QStringList &files, const ImportProgress &progress)
+Result<ImportResult> importList(ListFormat format, const QStringList &files, const ImportProgress &progress,
+                                const ImportLimits &limits)
 {
     if (files.isEmpty())
         return fail(ErrorCode::Validation, QStringLiteral("no file given for %1").arg(formatName(format)));
@@ -66,7 +67,7 @@ Result<ImportResult> importList(ListFormat format, const QStringList &files, con
     inputs.reserve(std::size_t(files.size()));
     qint64 total = 0;
     for (const QString &path : files) {
-        auto file = detail::readInputFile(path);
+        auto file = detail::readInputFile(path, limits);
         if (!file)
             return fail(file.error());
         total += file->bytes.size();
@@ -88,8 +89,11 @@ Result<ImportResult> importList(ListFormat format, const QStringList &files, con
         }
         return fail(ErrorCode::Validation, QStringLiteral("unknown list format"));
     }();
-    if (result)
-        reporter.finish();
+    if (!result)
+        return result;
+    if (auto s = detail::checkEntityLimits(*result, limits); !s)
+        return fail(s.error());
+    reporter.finish();
     return result;
 }
 

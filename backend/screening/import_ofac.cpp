@@ -86,7 +86,7 @@ Status forEachRecord(const InputFile &file, OfacPart part, ProgressReporter &pro
     if (looksBinary(file.bytes))
         return fail(notTheFormat(file, partName(part)));
     const QString text = decodeText(file.bytes);
-    CsvReader reader(text, u',', CsvReader::LineBreaks::EndRecord);
+    CsvReader reader(text, u',', CsvReader::LineBreaks::EndRecord, file);
     CsvRecord record;
     qint64 records = 0;
     qint64 problems = 0;
@@ -110,6 +110,8 @@ Status forEachRecord(const InputFile &file, OfacPart part, ProgressReporter &pro
         handle(record);
         reportCsvProgress(progress, reader, file, records);
     }
+    if (reader.limitError())
+        return fail(*reader.limitError());
     if (mostlyMalformed(records, problems))
         return fail(notTheFormat(
             file, QStringLiteral("%1: %2 of %3 records are malformed").arg(partName(part)).arg(problems).arg(records)));

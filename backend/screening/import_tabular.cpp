@@ -88,7 +88,7 @@ Result<FileRecords> readDelimited(const InputFile &file, const TabularMapping &m
     const QString what = QStringLiteral("a %1 file for %2").arg(m.format == TabularFormat::Tsv ? u"TSV" : u"CSV", describe(m));
     const QString text = decodeText(file.bytes);
     CsvReader reader(text, m.reader.delimiter,
-                     m.reader.multiline ? CsvReader::LineBreaks::AllowedInQuotes : CsvReader::LineBreaks::EndRecord);
+                     m.reader.multiline ? CsvReader::LineBreaks::AllowedInQuotes : CsvReader::LineBreaks::EndRecord, file);
     QList<CsvRecord> rows;
     CsvRecord record;
     for (qsizetype start = reader.position(); reader.next(record); start = reader.position()) {
@@ -100,6 +100,8 @@ Result<FileRecords> readDelimited(const InputFile &file, const TabularMapping &m
         }
         rows.append(record);
     }
+    if (reader.limitError())
+        return fail(*reader.limitError());
     qsizetype at = std::min<qsizetype>(m.reader.skipRows, rows.size());
     QStringList names = m.reader.columns;
     if (m.reader.header) {
@@ -169,11 +171,16 @@ Result<FileRecords> readJsonLines(const InputFile &file, const TabularMapping &m
         if (lineEnd < 0)
             lineEnd = bytes.size();
         ++line;
+        if (lineEnd - pos > file.limits.maxLineChars)
+            return fail(limitError(file, line, ImportLimit::LineLength));
         const QByteArray text = bytes.sliced(pos, lineEnd - pos).trimmed();
         pos = lineEnd + 1;
         if (text.isEmpty())
             continue;
-        ++out.attempted;
+        if (++out.attempted > file.limits.maxRecords)
+            return fail(limitError(file, line, ImportLimit::Records));
+        if (auto s = checkJsonShape(text, file, line); !s)
+            return fail(s.error());
         QJsonParseError error{};
         const QJsonDocument doc = QJsonDocument::fromJson(text, &error);
         QString problem;
@@ -202,7 +209,12 @@ Result<FileRecords> readDocument(const InputFile &file, const TabularMapping &m,
     QJsonValue root;
     QList<qint64> itemLines;
     if (yaml) {
-        auto parsed = parseYamlSubset(decodeText(file.bytes), &itemLines);
+        auto parsed = parseYamlSubset(decodeText(file.bytes), &itemLines, file.limits);
+        if (!parsed && parsed.error().extra.contains(QStringLiteral("limit"))) {
+            Error e = parsed.error();
+            e.message = file.fileName + QStringLiteral(": ") + e.message;
+            return fail(std::move(e));
+        }
         if (!parsed)
             return fail(notTheFormat(file, what + QStringLiteral(": ") + parsed.error().message));
         root = *parsed;
@@ -210,6 +222,8 @@ Result<FileRecords> readDocument(const InputFile &file, const TabularMapping &m,
         QByteArray bytes = file.bytes;
         if (bytes.startsWith("\xEF\xBB\xBF"))
             bytes.remove(0, 3);
+        if (auto s = checkJsonShape(bytes, file, 0, JsonRecord::Whole); !s)
+            return fail(s.error());
         QJsonParseError error{};
         const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
         if (error.error != QJsonParseError::NoError)
@@ -242,10 +256,14 @@ Result<FileRecords> readDocument(const InputFile &file, const TabularMapping &m,
     if (current.isEmpty() || (values.size() == 1 && !values.first().isObject()))
         return fail(notTheFormat(file, what + QStringLiteral(": no records at \"%1\"").arg(m.reader.recordPath)));
     const bool knownLines = m.reader.recordPath.isEmpty() && itemLines.size() == values.size();
+    if (values.size() > file.limits.maxRecords)
+        return fail(limitError(file, 0, ImportLimit::Records));
     FileRecords out;
     for (qsizetype i = 0; i < values.size(); ++i) {
         ++out.attempted;
         const qint64 line = knownLines ? itemLines[i] : i + 1;
+        if (values[i].isObject() && values[i].toObject().size() > file.limits.maxFieldsPerRecord)
+            return fail(limitError(file, line, ImportLimit::FieldsPerRecord));
         if (!values[i].isObject()) {
             addProblem(result, file, line, QStringLiteral("record %1 is not an object").arg(i + 1));
             ++out.rejected;
@@ -528,7 +546,8 @@ std::optional<TabularSource> tabularSource(const QString &id)
     return TabularSource{m.id, m.title, m.category, m.defaultFiles};
 }
 
-Result<ImportResult> importTabular(const QString &sourceId, const QStringList &files, const ImportProgress &progress)
+Result<ImportResult> importTabular(const QString &sourceId, const QStringList &files, const ImportProgress &progress,
+                                   const ImportLimits &limits)
 {
     using namespace detail;
     auto set = loadTabularMapping(sourceId);
@@ -540,7 +559,7 @@ Result<ImportResult> importTabular(const QString &sourceId, const QStringList &f
     inputs.reserve(std::size_t(files.size()));
     qint64 total = 0;
     for (const QString &path : files) {
-        auto file = readInputFile(path);
+        auto file = readInputFile(path, limits);
         if (!file)
             return fail(file.error());
         total += file->bytes.size();
@@ -607,6 +626,8 @@ Result<ImportResult> importTabular(const QString &sourceId, const QStringList &f
         reporter.finishFile(file.bytes.size());
     }
     finishResult(result);
+    if (auto s = checkEntityLimits(result, limits); !s)
+        return fail(s.error());
     reporter.finish();
     return result;
 }

@@ -32,7 +32,8 @@ struct TabularSource {
 // ImportResult::problems with "file: message" and their line; an unknown source, a file that cannot be read or
 // is not what the mapping expects (binary, wrong header, not JSON/YAML, mostly malformed) gives an Error
 // (ErrorCode::Validation). Entity ids are "<source id>:<native id>".
+// The files are held to `limits` as importList() holds its files.
 [[nodiscard]] Result<ImportResult> importTabular(const QString &sourceId, const QStringList &files,
-                                                 const ImportProgress &progress = {});
+                                                 const ImportProgress &progress = {}, const ImportLimits &limits = {});
 
 } // namespace kyc::screening

@@ -2,6 +2,7 @@
 
 #include "backend/core/result.h"
 #include "backend/screening/entity.h"
+#include "backend/screening/importlimits.h"
 
 #include <QString>
 #include <QStringList>
@@ -26,7 +27,9 @@ using ImportProgress = std::function<void(qint64 done, qint64 total)>;
 // cons_prim.csv, plus add, alt and comments when present, in any order; they are recognised by file name).
 // Progress is called with (bytes done, bytes total) at the start, now and then, and at the end.
 // Malformed rows are reported in ImportResult::problems with their line; a file that cannot be read or
-// is not the format at all gives an Error (ErrorCode::Validation).
-[[nodiscard]] Result<ImportResult> importList(ListFormat format, const QStringList &files, const ImportProgress &progress = {});
+// is not the format at all gives an Error (ErrorCode::Validation); so does a file over one of `limits`, with a
+// message naming the limit and {"limit": …, "max": …} in Error::extra.
+[[nodiscard]] Result<ImportResult> importList(ListFormat format, const QStringList &files, const ImportProgress &progress = {},
+                                              const ImportLimits &limits = {});
 
 } // namespace kyc::screening

@@ -31,6 +31,7 @@ constexpr double kQueryShare = 0.6; // nameScore = 0.6·coverQ + 0.4·coverN
 constexpr double kOneTokenCap = 0.5;
 constexpr double kOrderPenalty = 0.03;
 constexpr double kWeakAlias = 0.95;
+constexpr double kUnmatchedCountry = 0.25; // weight share of a country's name left unmatched on either side
 constexpr double kJoinedMin = 0.92; // Jaro-Winkler of a token against 2–3 joined tokens of the other side
 constexpr double kJoinedTypo = 0.95; // whole names equal without spaces but for one edit
 constexpr double kCandidateShare = 0.3;
@@ -262,6 +263,9 @@ struct Matcher::Impl {
     NameIndex index;
     std::vector<std::pair<int, int>> entityNames; // entity -> [first name id, end)
     bool anyOwned = false; // some entity belongs to a firm-private list: every query filters by owner
+    // Vocabulary tokens that are a country's name ("iran", "cuba", not codes such as "al"): left out by the one who
+    // screens more often than any other word ("Bank Melli" for BANK MELLI IRAN), so unmatched they weigh less.
+    std::vector<char> countryToken;
     // Workspaces are the only mutable state: taken and returned under a mutex, one per concurrent query.
     mutable QMutex workspaceMutex;
     mutable std::vector<std::unique_ptr<Workspace>> workspaces;
@@ -304,13 +308,18 @@ struct Matcher::Impl {
             else
                 range.second = id + 1;
         }
+        countryToken.assign(std::size_t(index.vocabularySize()), 0);
+        for (int v = 0; v < int(index.vocabularySize()); ++v) {
+            const QString &text = index.token(v).text;
+            countryToken[std::size_t(v)] = text.size() >= 4 && !countryCode(text).isEmpty();
+        }
     }
 
     PreparedQuery prepare(const Query &q) const;
     TokenSimilarity similarity(QueryToken &qt, int vocabId) const;
     NameScore scoreName(PreparedQuery &pq, int nameId, bool explain) const;
     double applyQualifiers(const Query &q, const PreparedQuery &pq, const Entity &e, double score, bool identifierHit,
-                           QList<Qualifier> *out) const;
+                           double threshold, QList<Qualifier> *out) const;
 };
 
 PreparedQuery Matcher::Impl::prepare(const Query &q) const
@@ -489,10 +498,14 @@ NameScore Matcher::Impl::scoreName(PreparedQuery &pq, int nameId, bool explain) 
             matchedN += double(o->sim) * double(nameW[std::size_t(j)]);
     }
     double totalQ = 0, totalN = 0;
-    for (int i = 0; i < m; ++i)
-        totalQ += double(queryW[std::size_t(i)]);
+    for (int i = 0; i < m; ++i) {
+        const QueryToken &qt = pq.tokens[std::size_t(i)];
+        const bool leftOut = !usedQ[std::size_t(i)] && qt.known && countryToken[std::size_t(qt.vocabId)];
+        totalQ += double(queryW[std::size_t(i)]) * (leftOut ? kUnmatchedCountry : 1.0);
+    }
     for (int j = 0; j < k; ++j) {
-        totalN += double(nameW[std::size_t(j)]);
+        const bool leftOut = !usedN[std::size_t(j)] && countryToken[std::size_t(nm.tokens[j])];
+        totalN += double(nameW[std::size_t(j)]) * (leftOut ? kUnmatchedCountry : 1.0);
         if (!nm.formMask.value(j) && !usedN[std::size_t(j)])
             allNameCovered = false;
     }
@@ -576,7 +589,7 @@ NameScore Matcher::Impl::scoreName(PreparedQuery &pq, int nameId, bool explain) 
 }
 
 double Matcher::Impl::applyQualifiers(const Query &q, const PreparedQuery &pq, const Entity &e, double score, bool identifierHit,
-                                      QList<Qualifier> *out) const
+                                      double threshold, QList<Qualifier> *out) const
 {
     const auto apply = [&](const char *kind, const char *outcome, double after) {
         after = std::clamp(after, 0.0, 1.0);
@@ -617,15 +630,22 @@ double Matcher::Impl::applyQualifiers(const Query &q, const PreparedQuery &pq, c
             apply("gender", "mismatch", score * 0.85);
     }
 
+    // A type mismatch lowers the score but never hides a name that matches on its own (a bank screened with the
+    // pane's default type "person" must still be found): above the threshold it keeps part of its distance to it,
+    // so mismatched entities stay in their order, below every typed match of the same name; below the threshold
+    // (only seen with a lower one) it is a plain factor.
+    const auto mismatch = [&](const char *outcome, double keep, double factor) {
+        apply("type", outcome, score >= threshold ? threshold + (score - threshold) * keep : score * factor);
+    };
     if (q.type != EntityType::Unknown && e.type != EntityType::Unknown) {
         if (q.type == e.type)
             apply("type", "match", score);
         else if ((q.type == EntityType::Person) != (e.type == EntityType::Person))
-            apply("type", "mismatch", score * 0.60);
+            mismatch("mismatch", 0.5, 0.60);
         else
-            apply("type", "mismatch", score * 0.85);
+            mismatch("mismatch", 0.75, 0.85);
     } else if (q.type == EntityType::Unknown && pq.norm.isOrganization && e.type == EntityType::Person) {
-        apply("type", "inferred_mismatch", score * 0.85);
+        mismatch("inferred_mismatch", 0.75, 0.85);
     }
 
     if (identifierHit)
@@ -778,7 +798,7 @@ QList<Match> Matcher::screen(const Query &q, int maxResults) const
     std::vector<Ranked> results;
     for (auto it = bestPerEntity.cbegin(); it != bestPerEntity.cend(); ++it) {
         const Entity &e = d->entities.at(it.key());
-        const double score = d->applyQualifiers(q, pq, e, it->first, identifierEntities.contains(it.key()), nullptr);
+        const double score = d->applyQualifiers(q, pq, e, it->first, identifierEntities.contains(it.key()), threshold, nullptr);
         if (score >= threshold && score > 0)
             results.push_back({score, it->first, it.key(), it->second});
     }
@@ -801,7 +821,7 @@ QList<Match> Matcher::screen(const Query &q, int maxResults) const
         const NameScore ns = d->scoreName(pq, r.nameId, true);
         m.nameScore = ns.score;
         m.tokens = ns.pairs;
-        m.score = d->applyQualifiers(q, pq, *m.entity, ns.score, identifierEntities.contains(r.entity), &m.qualifiers);
+        m.score = d->applyQualifiers(q, pq, *m.entity, ns.score, identifierEntities.contains(r.entity), threshold, &m.qualifiers);
         out.append(std::move(m));
     }
     return out;

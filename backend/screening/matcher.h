@@ -49,8 +49,11 @@ struct TokenPair {
 //               mismatch                                x0.70 (strong)
 //   country:    match +10% of the distance to 1; mismatch x0.95 (small)
 //   gender:     match (no change); mismatch x0.85
-//   type:       match (no change); mismatch person vs non-person x0.60 (strong), between non-person types x0.85;
-//               inferred_mismatch (untyped query that reads as a company, listed person) x0.85
+//   type:       match (no change); mismatch person vs non-person: a score at or above the threshold t keeps half
+//               its distance to t (t + (s - t) x 0.5), one below it x0.60; between non-person types t + (s - t) x 0.75,
+//               below x0.85; inferred_mismatch (untyped query that reads as a company, listed person) as the latter.
+//               So a mismatch lowers a score and ranks it below the typed matches of the same name, but never
+//               hides an entity whose name matches (a bank screened as a person is still found)
 //   identifier: exact (same normalised passport, national id, IMO, crypto address…) sets the score to 1.0
 // A qualifier is only listed when both sides know the fact.
 struct Qualifier {

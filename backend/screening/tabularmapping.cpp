@@ -1,5 +1,6 @@
 #include "backend/screening/tabularmapping.h"
 
+#include "backend/core/json.h"
 #include "backend/screening/import_common.h"
 
 #include <QDate>
@@ -814,6 +815,17 @@ Result<TabularMappingSet> TabularMappingSet::fromJson(const QJsonObject &json)
     return set;
 }
 
+Result<TabularMappingSet> TabularMappingSet::fromBytes(QByteArrayView json)
+{
+    const ImportLimits limits;
+    auto doc = json::parse(json, json::JsonLimits{limits.maxDepth, limits.maxFieldChars, limits.maxFieldsPerRecord});
+    if (!doc)
+        return fail(ErrorCode::Validation, QStringLiteral("the mapping is not JSON: %1").arg(doc.error().message));
+    if (!doc->isObject())
+        return fail(ErrorCode::Validation, QStringLiteral("the mapping is not a JSON object"));
+    return fromJson(doc->object());
+}
+
 const TabularMapping &TabularMappingSet::forFile(const QString &fileName) const
 {
     for (const auto &[pattern, mapping] : m_files) {
@@ -842,11 +854,9 @@ Result<TabularMappingSet> loadTabularMapping(const QString &id)
     QFile file(kResourceDir + u'/' + id + QStringLiteral(".json"));
     if (!file.open(QIODevice::ReadOnly))
         return fail(ErrorCode::Validation, QStringLiteral("unknown tabular source \"%1\"").arg(id));
-    QJsonParseError error{};
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
-    if (error.error != QJsonParseError::NoError || !doc.isObject())
-        return fail(ErrorCode::Validation, QStringLiteral("mapping %1 is not a JSON object: %2").arg(id, error.errorString()));
-    auto set = TabularMappingSet::fromJson(doc.object());
+    auto set = TabularMappingSet::fromBytes(file.readAll());
+    if (!set)
+        return fail(ErrorCode::Validation, QStringLiteral("mapping %1: %2").arg(id, set.error().message));
     if (set && set->base().id != id)
         return fail(ErrorCode::Validation, QStringLiteral("mapping %1.json declares the id %2").arg(id, set->base().id));
     return set;

@@ -180,6 +180,8 @@ public:
     // Parses and checks a mapping document; unknown keys, bad regular expressions and bad date forms are
     // errors (ErrorCode::Validation) so a typo in a mapping cannot silently drop data.
     static Result<TabularMappingSet> fromJson(const QJsonObject &json);
+    // The same from the document's bytes, held to the JSON limits of a list file (depth, string length).
+    static Result<TabularMappingSet> fromBytes(QByteArrayView json);
     [[nodiscard]] const TabularMapping &base() const { return m_base; }
     // The mapping for a file, by its name (the "files" entries match on the file name with * and ?).
     [[nodiscard]] const TabularMapping &forFile(const QString &fileName) const;

@@ -7,11 +7,11 @@
 #include <QJsonObject>
 #include <QList>
 
+#include <optional>
+
 namespace kyc::screening::detail {
 
 namespace {
-
-constexpr int kMaxDepth = 200;
 
 struct Line {
     qint64 number = 0; // 1-based
@@ -49,7 +49,8 @@ QStringView withoutComment(QStringView text)
 class YamlParser final
 {
 public:
-    explicit YamlParser(QStringView text)
+    YamlParser(QStringView text, const ImportLimits &limits)
+        : m_limits(limits)
     {
         qint64 number = 0;
         qsizetype pos = 0;
@@ -62,6 +63,10 @@ public:
                 raw.chop(1);
             Line line;
             line.number = ++number;
+            if (raw.size() > m_limits.maxLineChars) {
+                setLimitError(line.number, ImportLimit::LineLength);
+                break;
+            }
             while (line.indent < raw.size() && raw[line.indent] == u' ')
                 ++line.indent;
             line.text = raw.sliced(line.indent);
@@ -77,6 +82,8 @@ public:
 
     Result<QJsonValue> parse(QList<qint64> *rootItemLines)
     {
+        if (m_failed) // a line over the limit
+            return fail(importLimitError(QStringLiteral("line %1").arg(m_errorLine), *m_limit, m_limits));
         skipBlank();
         while (!atEnd() && current().indent == 0 && current().text.startsWith(u'%'))
             advanceAndSkip(); // %YAML / %TAG directives
@@ -106,6 +113,8 @@ public:
                     setError(m_lines[i].number, QStringLiteral("more than one document is not supported"));
             }
         }
+        if (m_failed && m_limit)
+            return fail(importLimitError(QStringLiteral("line %1").arg(m_errorLine), *m_limit, m_limits));
         if (m_failed)
             return fail(ErrorCode::Validation, QStringLiteral("line %1: %2").arg(m_errorLine).arg(m_error));
         return root;
@@ -133,6 +142,22 @@ private:
         skipBlank();
     }
 
+    QJsonValue setLimitError(qint64 line, ImportLimit limit)
+    {
+        if (!m_failed)
+            m_limit = limit;
+        return setError(line, importLimitName(limit));
+    }
+
+    // Scalars are checked as they grow, so a long one stops early.
+    bool overFieldLength(qsizetype size, qint64 line)
+    {
+        if (size <= m_limits.maxFieldChars)
+            return false;
+        setLimitError(line, ImportLimit::FieldLength);
+        return true;
+    }
+
     QJsonValue setError(qint64 line, const QString &message)
     {
         if (!m_failed) {
@@ -149,8 +174,8 @@ private:
         skipBlank();
         if (atEnd() || current().indent <= parentIndent)
             return QJsonValue(QJsonValue::Null);
-        if (depth > kMaxDepth)
-            return setError(current().number, QStringLiteral("nesting is too deep"));
+        if (depth > m_limits.maxDepth)
+            return setLimitError(current().number, ImportLimit::Depth);
         const Line &line = current();
         if (isSequenceItem(line.text))
             return parseSequence(line.indent, itemLines, depth + 1);
@@ -176,6 +201,8 @@ private:
                     setError(line.number, QStringLiteral("unexpected indentation in a sequence"));
                 break;
             }
+            if (items.size() >= m_limits.maxRecords)
+                return setLimitError(line.number, ImportLimit::Records);
             if (itemLines)
                 itemLines->append(line.number);
             QStringView rest = line.text.sliced(1);
@@ -219,6 +246,8 @@ private:
                 break;
             if (map.contains(key))
                 return setError(line.number, QStringLiteral("duplicate key \"%1\"").arg(key));
+            if (map.size() >= m_limits.maxFieldsPerRecord)
+                return setLimitError(line.number, ImportLimit::FieldsPerRecord);
             const QStringView rest = withoutComment(line.text.sliced(colon + 1));
             ++m_i;
             QJsonValue value;
@@ -317,6 +346,8 @@ private:
             value += pendingBreaks.isEmpty() ? QStringLiteral(" ") : pendingBreaks;
             pendingBreaks.clear();
             value += withoutComment(next.text);
+            if (overFieldLength(value.size(), number))
+                return {};
             ++m_i;
         }
         return plainScalar(value);
@@ -407,29 +438,35 @@ private:
         }
     }
 
-    // A quoted scalar may run over lines; they are gathered until the quote closes.
+    // A quoted scalar may run over lines: the lines it may cover (up to one indented no deeper than its parent)
+    // are gathered once and read once, and the lines up to its closing quote are consumed.
     QJsonValue parseQuotedScalar(QStringView text, qint64 number, int parentIndent)
     {
         QString combined = text.toString();
-        QString out;
-        qsizetype pos = 0;
-        for (;;) {
-            pos = 0;
-            out.clear();
-            if (readQuoted(combined, pos, out, number))
-                break;
-            if (m_failed)
-                return {};
-            if (atEnd())
-                return setError(number, QStringLiteral("unterminated quoted scalar"));
-            const Line &next = current();
+        for (qsizetype j = m_i; j < m_end; ++j) {
+            const Line &next = m_lines[j];
             const QStringView content = next.text.trimmed();
             if (!content.isEmpty() && next.indent <= parentIndent)
-                return setError(number, QStringLiteral("unterminated quoted scalar"));
+                break;
             combined += u'\n' + content.toString();
-            ++m_i;
+            if (combined.size() > m_limits.maxFieldChars + m_limits.maxLineChars)
+                break; // enough to tell whether it closes within the field length limit
         }
-        if (!withoutComment(QStringView(combined).sliced(pos)).isEmpty())
+        QString out;
+        qsizetype pos = 0;
+        if (!readQuoted(combined, pos, out, number)) {
+            if (m_failed)
+                return {};
+            if (overFieldLength(out.size(), number))
+                return {};
+            return setError(number, QStringLiteral("unterminated quoted scalar"));
+        }
+        if (overFieldLength(out.size(), number))
+            return {};
+        const QStringView rest = QStringView(combined).sliced(pos);
+        const qsizetype lineEnd = rest.indexOf(u'\n');
+        m_i += QStringView(combined).first(pos).count(u'\n');
+        if (!withoutComment(lineEnd < 0 ? rest : rest.first(lineEnd)).isEmpty())
             return setError(number, QStringLiteral("text after a quoted scalar"));
         return out;
     }
@@ -450,6 +487,7 @@ private:
         }
         int blockIndent = explicitIndent > 0 ? std::max(parentIndent, 0) + explicitIndent : -1;
         QStringList lines;
+        qsizetype size = 0;
         while (!atEnd()) {
             const Line &next = current();
             const bool empty = next.text.trimmed().isEmpty();
@@ -465,6 +503,9 @@ private:
             // Text deeper than the block's indentation keeps its extra spaces.
             const int extra = empty ? 0 : next.indent - blockIndent;
             lines.append(empty ? QString() : QString(extra, u' ') + next.text.toString());
+            size += lines.last().size() + 1;
+            if (overFieldLength(size, number))
+                return {};
             ++m_i;
         }
         int trailing = 0;
@@ -491,14 +532,17 @@ private:
         return out;
     }
 
-    // Flow collections may run over lines; the text is gathered until the brackets balance.
+    // Flow collections may run over lines; the text is gathered until the brackets balance (scanned as it
+    // grows, each character once; a comment ends the scan for good, as the collection cannot close after it).
     QJsonValue parseFlowText(QStringView first, qint64 number, int parentIndent)
     {
         QString text = first.toString();
-        auto balanced = [](QStringView t) {
-            int depth = 0;
-            QChar quote;
-            for (qsizetype i = 0; i < t.size(); ++i) {
+        int depth = 0;
+        QChar quote;
+        bool stopped = false;
+        qsizetype scanned = 0;
+        auto balanced = [&](QStringView t) {
+            for (qsizetype i = scanned; i < t.size() && !stopped; ++i) {
                 const QChar c = t[i];
                 if (!quote.isNull()) {
                     if (c == quote)
@@ -514,13 +558,18 @@ private:
                 else if (c == u']' || c == u'}')
                     --depth;
                 else if (c == u'#' && i > 0 && t[i - 1] == u' ')
-                    break;
+                    stopped = true;
+                scanned = i + 1;
             }
+            if (stopped)
+                scanned = t.size();
             return depth <= 0;
         };
         while (!balanced(text)) {
             if (atEnd() || current().indent <= parentIndent)
                 return setError(number, QStringLiteral("unterminated flow collection"));
+            if (overFieldLength(text.size(), number))
+                return {};
             text += u' ' + withoutComment(current().text);
             ++m_i;
         }
@@ -542,8 +591,8 @@ private:
 
     QJsonValue parseFlow(QStringView text, qsizetype &pos, qint64 number, int depth)
     {
-        if (depth > kMaxDepth)
-            return setError(number, QStringLiteral("nesting is too deep"));
+        if (depth > m_limits.maxDepth)
+            return setLimitError(number, ImportLimit::Depth);
         skipSpaces(text, pos);
         if (pos >= text.size())
             return setError(number, QStringLiteral("unterminated flow collection"));
@@ -612,6 +661,8 @@ private:
         return plainScalar(text.sliced(start, pos - start).trimmed());
     }
 
+    ImportLimits m_limits;
+    std::optional<ImportLimit> m_limit; // set when the error is a limit
     QList<Line> m_lines;
     qsizetype m_i = 0;
     qsizetype m_end = 0; // the line that ends the document
@@ -622,11 +673,11 @@ private:
 
 } // namespace
 
-Result<QJsonValue> parseYamlSubset(QStringView text, QList<qint64> *rootItemLines)
+Result<QJsonValue> parseYamlSubset(QStringView text, QList<qint64> *rootItemLines, const ImportLimits &limits)
 {
     if (rootItemLines)
         rootItemLines->clear();
-    YamlParser parser(text);
+    YamlParser parser(text, limits);
     return parser.parse(rootItemLines);
 }
 

@@ -9,6 +9,7 @@
 // read wrong. Not part of the public API.
 
 #include "backend/core/result.h"
+#include "backend/screening/importlimits.h"
 
 #include <QJsonValue>
 #include <QList>
@@ -19,7 +20,11 @@ namespace kyc::screening::detail {
 // Plain scalars stay strings ("0042" keeps its zeros, "1958-10-13" is not a date), except null / ~ / an
 // empty value (null) and true / false (booleans); quoted scalars are always strings. A syntax error gives
 // ErrorCode::Validation with "line N: …". When `rootItemLines` is given and the document is a sequence,
-// it receives the 1-based line of each item.
-[[nodiscard]] Result<QJsonValue> parseYamlSubset(QStringView text, QList<qint64> *rootItemLines = nullptr);
+// it receives the 1-based line of each item. The text is held to `limits` (line length, nesting depth, scalar
+// length as the field length, items of a sequence as the record count, keys of a mapping as the fields per
+// record); a text over one gives importLimitError("line N", …) (with "limit" in Error::extra). Aliases are
+// refused, so nothing expands beyond the text itself.
+[[nodiscard]] Result<QJsonValue> parseYamlSubset(QStringView text, QList<qint64> *rootItemLines = nullptr,
+                                                 const ImportLimits &limits = {});
 
 } // namespace kyc::screening::detail
