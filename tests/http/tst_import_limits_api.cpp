@@ -94,11 +94,12 @@ private slots:
 
     void deepXmlIsA422NamingTheLimit()
     {
+        // A firm-private list (firm admins may import those; official lists are the platform's).
         QVERIFY(upload(u"deep.xml"_s, deepUnXml()));
         const qint64 versions = count(u"SELECT COUNT(*) FROM list_versions"_s);
         const HttpResult r = post(
             u"/aml/lists/import"_s,
-            {{u"source"_s, u"un"_s}, {u"format"_s, u"un_xml"_s}, {u"storage_keys"_s, QJsonArray{u"deep.xml"_s}}}, m_owner);
+            {{u"source"_s, u"firm:deep_xml"_s}, {u"format"_s, u"un_xml"_s}, {u"storage_keys"_s, QJsonArray{u"deep.xml"_s}}}, m_owner);
         QCOMPARE(r.status, 422);
         QVERIFY2(r.body.contains("nesting depth limit"), r.body.constData());
         QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versions);
