@@ -129,6 +129,8 @@ void ApiRouter::addController(Controller controller)
         auto c = std::make_unique<Compiled>();
         c->method = r.method;
         c->auth = AuthSpec::parse(r.auth);
+        if (c->auth.minRole.isEmpty() && c->auth.jwt && !c->auth.acceptsApiKey())
+            c->auth.minRole = categoryMinRole(controller);
         c->body = r.body;
         c->handler = r.handler;
         c->availability = r.availability;
@@ -359,7 +361,8 @@ Admission ApiRouter::admit(const RequestHead &head)
         if (auto actor = m_authenticator->authenticate(req, r->auth, false); !actor)
             refusal = ApiResponse::error(actor.error());
         else if (!r->auth.minRole.isEmpty() && parseRole(r->auth.minRole, &minRole) && !actor->atLeast(minRole))
-            refusal = ApiResponse::error(ErrorCode::Forbidden, QStringLiteral("Your role does not allow this operation"));
+            refusal = ApiResponse::error(ErrorCode::Forbidden,
+                                         QStringLiteral("This requires the %1 role or a stronger one").arg(r->auth.minRole));
         else
             req.actor = *actor;
     }
@@ -473,11 +476,6 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
                                   QStringLiteral("Too many requests; retry after %1 seconds").arg(decision->retryAfterSeconds))
             .withHeader("Retry-After", QByteArray::number(decision->retryAfterSeconds));
     }
-    if (r->bucket != Bucket::Onboarding) {
-        if (auto bad = parseBody())
-            return *bad;
-    }
-
     req.actor.ip = req.ip;
     const bool needsCredentials = !r->auth.isPublic && !r->auth.signature && !r->auth.signedUrl;
     const bool mayCarryKey = r->auth.isPublic && r->auth.acceptsApiKey();
@@ -487,6 +485,18 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
             return ApiResponse::error(actor.error());
         req.actor = *actor;
         req.authenticated = actor->kind != Actor::Kind::System;
+    }
+    // The contract's order: authentication, then permission, then validation. The role an operation needs is
+    // checked here as well as in its service, so that a caller without it learns nothing from the body's checks.
+    // ("or self" exceptions are the service's to judge.)
+    if (Role minRole{}; req.authenticated && !r->auth.minRole.isEmpty() && !r->auth.note.contains(QLatin1String("self"))
+                        && parseRole(r->auth.minRole, &minRole)
+                        && req.actor.kind == Actor::Kind::User && !req.actor.atLeast(minRole))
+        return ApiResponse::error(ErrorCode::Forbidden,
+                                  QStringLiteral("This requires the %1 role or a stronger one").arg(r->auth.minRole));
+    if (r->bucket != Bucket::Onboarding) {
+        if (auto bad = parseBody())
+            return *bad;
     }
     *handlerOut = r;
     return {};

@@ -30,4 +30,10 @@ Handler notYetAvailable(const QString &capability)
     };
 }
 
+QString categoryMinRole(const Controller &controller)
+{
+    static const QRegularExpression role(QStringLiteral("\\(role ≥ (\\w+)\\)"));
+    return role.match(controller.description).captured(1);
+}
+
 } // namespace kyc::http

@@ -55,6 +55,10 @@ struct Controller {
     QList<Route> routes;
 };
 
+// The role a whole category requires ("API Keys — … (role ≥ admin)" in the contract): its description's
+// "(role ≥ X)", else empty. It applies to the category's operations whose auth column names no role.
+[[nodiscard]] QString categoryMinRole(const Controller &controller);
+
 // Answers 501 in the contract format for an operation whose capability has not landed yet.
 [[nodiscard]] Handler notYetAvailable(const QString &capability);
 

@@ -2,6 +2,9 @@
 // {"statusCode": n, "message": string-or-array, "error": reason phrase}, with the headers the
 // contract and HTTP ask for (Allow on 405, X-Request-Id everywhere).
 #include "backend/http/apirouter.h"
+#include "backend/identity/accountservice.h"
+#include "backend/identity/authservice.h"
+#include "tests/testsupport/apiassert.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -154,6 +157,51 @@ private slots:
     }
 
     void cleanupTestCase() { m_server.reset(); }
+
+    // The contract's order is authentication, then permission, then validation: a body's format or content
+    // never answers before the caller is known and allowed.
+    void authenticationAndPermissionBeforeTheBody_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<QByteArray>("body");
+        QTest::newRow("text body, admin route") << QByteArray("POST") << QByteArray("/api/v1/users/invite")
+                                                << QByteArray("text/plain") << QByteArray("hello");
+        QTest::newRow("broken JSON, admin route") << QByteArray("POST") << QByteArray("/api/v1/users/invite")
+                                                  << QByteArray("application/json") << QByteArray("{\"email\":");
+        QTest::newRow("empty JSON, admin route") << QByteArray("POST") << QByteArray("/api/v1/api-keys")
+                                                 << QByteArray("application/json") << QByteArray("{}");
+        QTest::newRow("multipart garbage, import") << QByteArray("POST") << QByteArray("/api/v1/aml/lists/import")
+                                                   << QByteArray("multipart/form-data; boundary=x") << QByteArray("junk");
+        QTest::newRow("xml body, owner route") << QByteArray("PATCH") << QByteArray("/api/v1/firms/current/settings")
+                                               << QByteArray("application/xml") << QByteArray("<a/>");
+    }
+    void authenticationAndPermissionBeforeTheBody()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, path);
+        QFETCH(QByteArray, contentType);
+        QFETCH(QByteArray, body);
+        auto &accounts = m_server->backend().accounts();
+        static QString viewerToken;
+        if (viewerToken.isEmpty()) {
+            auto firm = accounts.createFirm({QStringLiteral("Order Ltd"), QStringLiteral("GB"), {}, QStringLiteral("owner@order.test"),
+                                             QStringLiteral("correct horse battery staple"), QStringLiteral("Or Der"), {}});
+            QVERIFY(firm);
+            auto viewer = accounts.createUser(Actor::system(firm->first.id), QStringLiteral("viewer@order.test"),
+                                              QStringLiteral("Vi Ewer"), Role::Viewer, QStringLiteral("correct horse battery staple"));
+            QVERIFY(viewer);
+            auto session = m_server->backend().auth().openSession(*viewer, QStringLiteral("127.0.0.1"), QStringLiteral("order"));
+            QVERIFY(session);
+            viewerToken = session->accessToken;
+        }
+        const test::HttpResult anonymous = test::request(port(), method, path, body, {{"Content-Type", contentType}});
+        EXPECT(anonymous, 401);
+        const test::HttpResult viewer = test::request(
+            port(), method, path, body, {{"Content-Type", contentType}, {"Authorization", "Bearer " + viewerToken.toLatin1()}});
+        EXPECT(viewer, 403);
+    }
 
     void errorResponses_data()
     {

@@ -348,7 +348,10 @@ Controller withRequestChecks(Controller c, const QStringList &schemaChecked)
         // Permission comes before validation: a user below the route's role gets the service's 403,
         // not a list of what is wrong with the body.
         std::optional<Role> minRole;
-        if (Role role; parseRole(AuthSpec::parse(route.auth).minRole, &role))
+        const AuthSpec auth = AuthSpec::parse(route.auth);
+        const QString roleName
+            = !auth.minRole.isEmpty() || !auth.jwt || auth.acceptsApiKey() ? auth.minRole : categoryMinRole(c);
+        if (Role role; parseRole(roleName, &role))
             minRole = role;
         route.handler = [schema, minRole, inner = std::move(route.handler)](const ApiRequest &r) {
             const bool jsonBody = r.header("content-type").toLower().contains("json");
