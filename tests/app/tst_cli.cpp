@@ -3,6 +3,7 @@
 #include "app/cli.h"
 #include "backend/core/version.h"
 #include "backend/screening/screeningservice.h"
+#include "tests/testsupport/rawdb.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -24,6 +25,8 @@
 #include <optional>
 
 using namespace kyc;
+
+using kyc::test::RawDb;
 
 namespace {
 
@@ -57,58 +60,6 @@ struct Child {
     {
         return "exit " + QByteArray::number(process->exitCode()) + "\n--- stdout:\n" + out + "--- stderr:\n" + err;
     }
-};
-
-// Opens the SQLite file directly, the way an attacker or an operator with a shell would.
-class RawDb
-{
-public:
-    explicit RawDb(const QString &path)
-        : m_name(QStringLiteral("tst_cli-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        db.setDatabaseName(path);
-        m_open = db.open();
-    }
-    ~RawDb()
-    {
-        {
-            QSqlDatabase db = QSqlDatabase::database(m_name, false);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    RawDb(const RawDb &) = delete;
-    RawDb &operator=(const RawDb &) = delete;
-
-    [[nodiscard]] bool isOpen() const { return m_open; }
-    // Runs a statement; returns an empty string on success, else the error.
-    [[nodiscard]] QString exec(const QString &sql)
-    {
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        return q.exec(sql) ? QString() : q.lastError().text() + QStringLiteral(" [") + sql + u']';
-    }
-    [[nodiscard]] QVariant scalar(const QString &sql)
-    {
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        if (!q.exec(sql) || !q.next())
-            return {};
-        return q.value(0);
-    }
-    [[nodiscard]] QStringList column(const QString &sql)
-    {
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        QStringList out;
-        if (q.exec(sql)) {
-            while (q.next())
-                out << q.value(0).toString();
-        }
-        return out;
-    }
-
-private:
-    QString m_name;
-    bool m_open = false;
 };
 
 QByteArray fileHash(const QString &path)

@@ -3,6 +3,7 @@
 // directory. Whatever moment the kill lands on, the audit chain verifies, every write the server acknowledged is
 // there, the batch resumes and screens every subject exactly once, and every serving list version is whole.
 #include "tests/testsupport/kycprocess.h"
+#include "tests/testsupport/rawdb.h"
 #include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
@@ -31,62 +32,11 @@ namespace {
 const QString kOwner = u"owner@demo.kyconnect.local"_s;
 const QString kPassword = u"kyconnect-demo-2026"_s;
 
-// The SQLite file read directly, as an operator with a shell would after the crash.
-class RawDb
+// The SQLite file of a data directory, read directly as an operator with a shell would after the crash.
+QString dbFile(const QString &dataDir)
 {
-public:
-    explicit RawDb(const QString &dataDir)
-        : m_name(u"tst_crashsafety-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces))
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
-        db.setDatabaseName(QDir(dataDir).filePath(u"kyconnect.db"_s));
-        db.setConnectOptions(u"QSQLITE_OPEN_READONLY"_s);
-        m_open = db.open();
-    }
-    ~RawDb()
-    {
-        {
-            QSqlDatabase db = QSqlDatabase::database(m_name, false);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    RawDb(const RawDb &) = delete;
-    RawDb &operator=(const RawDb &) = delete;
-
-    [[nodiscard]] bool isOpen() const { return m_open; }
-    [[nodiscard]] QList<QVariantList> rows(const QString &sql, const QVariantList &binds = {})
-    {
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        QList<QVariantList> out;
-        if (!q.prepare(sql)) {
-            qWarning().noquote() << sql << q.lastError().text();
-            return out;
-        }
-        for (const auto &b : binds)
-            q.addBindValue(b);
-        if (!q.exec()) {
-            qWarning().noquote() << sql << q.lastError().text();
-            return out;
-        }
-        while (q.next()) {
-            QVariantList row;
-            for (int i = 0; i < q.record().count(); ++i)
-                row << q.value(i);
-            out << row;
-        }
-        return out;
-    }
-    [[nodiscard]] qint64 scalar(const QString &sql, const QVariantList &binds = {})
-    {
-        const auto r = rows(sql, binds);
-        return r.isEmpty() ? -1 : r.first().value(0).toLongLong();
-    }
-
-private:
-    QString m_name;
-    bool m_open = false;
-};
+    return QDir(dataDir).filePath(u"kyconnect.db"_s);
+}
 
 Headers jsonHeaders(const QString &token = {})
 {
@@ -153,8 +103,8 @@ std::unique_ptr<KycProcess> TestCrashSafety::startServer(const QString &dataDir,
 
 QString TestCrashSafety::login(quint16 port)
 {
-    const HttpResult r = request(port, "POST", "/api/v1/auth/login",
-                                 toBody({{u"email"_s, kOwner}, {u"password"_s, kPassword}}), jsonHeaders());
+    const HttpResult r
+        = request(port, "POST", "/api/v1/auth/login", toBody({{u"email"_s, kOwner}, {u"password"_s, kPassword}}), jsonHeaders());
     return dataOf(r).value(u"access_token"_s).toString();
 }
 
@@ -167,7 +117,7 @@ void TestCrashSafety::verifyAudit(const QString &dataDir)
 
 void TestCrashSafety::checkListVersionsWhole(const QString &dataDir)
 {
-    RawDb db(dataDir);
+    RawDb db(dbFile(dataDir));
     QVERIFY(db.isOpen());
     const auto active = db.rows(u"SELECT v.id, v.source, v.entity_count,"
                                 " (SELECT COUNT(*) FROM list_entities e WHERE e.version_id = v.id)"
@@ -178,7 +128,8 @@ void TestCrashSafety::checkListVersionsWhole(const QString &dataDir)
         QCOMPARE(row.value(3).toLongLong(), row.value(2).toLongLong());
     }
     QCOMPARE(db.scalar(u"SELECT COUNT(*) FROM (SELECT source FROM list_versions WHERE active = 1"
-                       " GROUP BY source HAVING COUNT(*) > 1) AS t"_s),
+                       " GROUP BY source HAVING COUNT(*) > 1) AS t"_s)
+                 .toLongLong(),
              0);
 }
 
@@ -226,17 +177,20 @@ void TestCrashSafety::auditedWritesSurviveKill()
     QVERIFY(!acknowledged.contains(QString()));
 
     {
-        RawDb db(dir.path());
+        RawDb db(dbFile(dir.path()));
         QVERIFY(db.isOpen());
         for (const QString &id : std::as_const(acknowledged)) {
-            QVERIFY2(db.scalar(u"SELECT COUNT(*) FROM api_keys WHERE id = ?"_s, {id}) == 1, qPrintable(u"key lost: "_s + id));
+            QVERIFY2(db.scalar(u"SELECT COUNT(*) FROM api_keys WHERE id = ?"_s, {id}).toLongLong() == 1,
+                     qPrintable(u"key lost: "_s + id));
             QVERIFY2(db.scalar(u"SELECT COUNT(*) FROM audit_events WHERE action = 'api_key.created' AND entity_id = ?"_s, {id})
+                             .toLongLong()
                          == 1,
                      qPrintable(u"audit event lost: "_s + id));
         }
         // No change without its audit event, even for writes that never got their answer out.
         QCOMPARE(db.scalar(u"SELECT COUNT(*) FROM api_keys k WHERE NOT EXISTS (SELECT 1 FROM audit_events e"
-                           " WHERE e.action = 'api_key.created' AND e.entity_id = k.id)"_s),
+                           " WHERE e.action = 'api_key.created' AND e.entity_id = k.id)"_s)
+                     .toLongLong(),
                  0);
     }
     verifyAudit(dir.path());
@@ -246,8 +200,9 @@ void TestCrashSafety::auditedWritesSurviveKill()
     QVERIFY(port != 0);
     const QString again = login(port);
     QVERIFY(!again.isEmpty());
-    const HttpResult r = request(port, "POST", "/api/v1/api-keys",
-                                 toBody({{u"name"_s, u"after"_s}, {u"scopes"_s, QJsonArray{u"audit:read"_s}}}), jsonHeaders(again));
+    const HttpResult r
+        = request(port, "POST", "/api/v1/api-keys", toBody({{u"name"_s, u"after"_s}, {u"scopes"_s, QJsonArray{u"audit:read"_s}}}),
+                  jsonHeaders(again));
     QCOMPARE(r.status, 201);
     QVERIFY(server->stop());
     verifyAudit(dir.path());
@@ -270,8 +225,9 @@ void TestCrashSafety::batchResumesAfterKill()
     const QStringList given{u"Anna"_s, u"Omar"_s, u"Li"_s, u"Carlos"_s, u"Ivan"_s, u"Fatima"_s, u"John"_s, u"Mei"_s};
     const QStringList family{u"Petrova"_s, u"Haddad"_s, u"Wang"_s, u"Moreno"_s, u"Kowalski"_s, u"Okafor"_s, u"Smith"_s};
     for (int i = 0; i < kSubjects; ++i)
-        subjects.append(QJsonObject{{u"name"_s, u"%1 %2 %3"_s.arg(given[i % given.size()], family[(i / 8) % family.size()]).arg(i)},
-                                    {u"type"_s, u"person"_s}});
+        subjects.append(
+            QJsonObject{{u"name"_s, u"%1 %2 %3"_s.arg(given[i % given.size()], family[(i / 8) % family.size()]).arg(i)},
+                        {u"type"_s, u"person"_s}});
     const QByteArray body = toBody({{u"subjects"_s, subjects}});
     Headers headers = jsonHeaders(token);
     headers.append(std::pair<QByteArray, QByteArray>("Idempotency-Key", "crash-batch-1"));
@@ -298,10 +254,10 @@ void TestCrashSafety::batchResumesAfterKill()
     QVERIFY2(processedAtKill > 0, "the batch completed before it could be interrupted");
 
     {
-        RawDb db(dir.path());
+        RawDb db(dbFile(dir.path()));
         QVERIFY(db.isOpen());
-        const qint64 stored = db.scalar(u"SELECT COUNT(*) FROM screenings WHERE batch_id = ?"_s, {batchId});
-        const qint64 processed = db.scalar(u"SELECT processed FROM screening_batches WHERE id = ?"_s, {batchId});
+        const qint64 stored = db.scalar(u"SELECT COUNT(*) FROM screenings WHERE batch_id = ?"_s, {batchId}).toLongLong();
+        const qint64 processed = db.scalar(u"SELECT processed FROM screening_batches WHERE id = ?"_s, {batchId}).toLongLong();
         // The counter and the screenings move in one transaction: the crash leaves them equal.
         QCOMPARE(stored, processed);
         QVERIFY(processed >= processedAtKill);
@@ -327,10 +283,11 @@ void TestCrashSafety::batchResumesAfterKill()
     QCOMPARE(b.value(u"processed"_s).toInteger(), kSubjects);
     QVERIFY(server->stop());
     {
-        RawDb db(dir.path());
-        QCOMPARE(db.scalar(u"SELECT COUNT(*) FROM screenings WHERE batch_id = ?"_s, {batchId}), kSubjects);
+        RawDb db(dbFile(dir.path()));
+        QCOMPARE(db.scalar(u"SELECT COUNT(*) FROM screenings WHERE batch_id = ?"_s, {batchId}).toLongLong(), qint64(kSubjects));
         // One screening per subject: no chunk was screened twice.
-        QCOMPARE(db.scalar(u"SELECT COUNT(DISTINCT subject_key) FROM screenings WHERE batch_id = ?"_s, {batchId}), kSubjects);
+        QCOMPARE(db.scalar(u"SELECT COUNT(DISTINCT subject_key) FROM screenings WHERE batch_id = ?"_s, {batchId}).toLongLong(),
+                 qint64(kSubjects));
     }
     verifyAudit(dir.path());
 }
@@ -385,8 +342,9 @@ void TestCrashSafety::listImportKilledLeavesServingVersionsWhole()
     const HttpResult ready = request(port, "GET", "/api/v1/health/ready");
     QVERIFY2(ready.status == 200 || ready.status == 503, ready.body.constData());
     QVERIFY2(!ready.body.contains("sanctions_lists\":{\"status\":\"down"), ready.body.constData());
-    const HttpResult hit = request(port, "POST", "/api/v1/aml/screen",
-                                   toBody({{u"name"_s, u"Bank Melli Iran"_s}, {u"type"_s, u"organization"_s}}), jsonHeaders(token));
+    const HttpResult hit
+        = request(port, "POST", "/api/v1/aml/screen", toBody({{u"name"_s, u"Bank Melli Iran"_s}, {u"type"_s, u"organization"_s}}),
+                  jsonHeaders(token));
     QCOMPARE(hit.status, 201);
     QVERIFY2(dataOf(hit).value(u"matches"_s).toArray().size() > 0, hit.body.constData());
     QVERIFY(server->stop());
