@@ -145,9 +145,10 @@ QList<HealthCheck> Backend::readinessChecks()
     return {
         {QStringLiteral("sanctions_lists"),
          [this]() -> Result<QString> {
-             const qint64 n = m_screening->loadedEntities();
+             const qint64 n = m_screening->officialEntities();
              if (n == 0)
-                 return fail(ErrorCode::Unavailable, QStringLiteral("no sanctions list is loaded (kyconnect admin import-list)"));
+                 return fail(ErrorCode::Unavailable,
+                             QStringLiteral("no official sanctions list is loaded (kyconnect admin import-list)"));
              return QStringLiteral("%1 listed entities loaded").arg(n);
          }},
         {QStringLiteral("list_freshness"), [this]() -> Result<QString> { return m_listRefresher->freshness(); }},

@@ -122,6 +122,14 @@ qint64 ScreeningService::loadedEntities() const
     return matcher()->entityCount();
 }
 
+qint64 ScreeningService::officialEntities() const
+{
+    qint64 n = 0;
+    for (const auto &v : serving().versions)
+        n += v.owner.isEmpty() ? v.entityCount : 0;
+    return n;
+}
+
 Result<std::shared_ptr<const Matcher>> ScreeningService::buildMatcher()
 {
     QList<Entity> entities;
@@ -315,14 +323,28 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
             previousDate = pv.value(1).toString();
         }
         pv.finish();
+        // A list is never dated in the future: such a date would make every genuine later file look older. This
+        // checks outside data against the real calendar (the wall clock, not the injected one, which tests set
+        // before the dates of the real lists they import).
+        const QString tomorrow = QDateTime::currentDateTimeUtc().date().addDays(1).toString(Qt::ISODate);
+        for (const QString &d : {v.publicationDate, imported->publicationDate}) {
+            if (!d.isEmpty() && d > tomorrow)
+                return fail(Error::validation(QStringLiteral("publication_date"),
+                                              QStringLiteral("the list is dated %1, in the future; nothing was imported").arg(d)));
+        }
         // Going back in time: a file older than the serving version replaces it only when asked to, and the
-        // audit event says so.
-        if (!previousDate.isEmpty() && !v.publicationDate.isEmpty() && v.publicationDate < previousDate) {
+        // audit event says so. A date given with the import does not hide the file's own older date.
+        QString olderDate;
+        for (const QString &d : {v.publicationDate, imported->publicationDate}) {
+            if (!previousDate.isEmpty() && !d.isEmpty() && d < previousDate)
+                olderDate = d;
+        }
+        if (!olderDate.isEmpty()) {
             if (age != ImportAge::AllowOlder)
                 return fail(ErrorCode::Conflict,
                             QStringLiteral("This %1 file is dated %2, older than the serving version (%3); nothing was "
                                            "imported. Import it with force to go back to it on purpose")
-                                .arg(v.source, v.publicationDate, previousDate));
+                                .arg(v.source, olderDate, previousDate));
             v.forced = true;
         }
         QSqlQuery q(m_db.connection());
@@ -366,6 +388,37 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     }
     for (auto it = previous.cbegin(); it != previous.cend(); ++it)
         v.removed += hashes.contains(it.key()) ? 0 : 1;
+
+    // Undated lists (OFAC's CSV files carry no date) are ordered by their own sequence where they have one: when
+    // every entity id is a number assigned in order (OFAC's ent_num), a file whose entities all stop below
+    // entities the serving version has, and which lacks those, is an older file.
+    if (!v.forced && v.removed > 0 && (previousDate.isEmpty() || v.publicationDate.isEmpty())) {
+        const auto maxNumber = [](const auto &ids) -> qint64 {
+            qint64 most = -1;
+            for (const QString &id : ids) {
+                bool ok = false;
+                const qint64 n = id.mid(id.lastIndexOf(u':') + 1).toLongLong(&ok);
+                if (!ok)
+                    return -1;
+                most = std::max(most, n);
+            }
+            return most;
+        };
+        const qint64 newest = maxNumber(hashes.keys());
+        const qint64 serving = maxNumber(previous.keys());
+        if (newest >= 0 && serving > newest) {
+            if (age != ImportAge::AllowOlder)
+                return fail(ErrorCode::Conflict,
+                            QStringLiteral("This %1 file is older than the serving version: it lacks %2 entities the "
+                                           "serving version has, up to number %3, while its own stop at %4; nothing "
+                                           "was imported. Import it with force to go back to it on purpose")
+                                .arg(v.source)
+                                .arg(v.removed)
+                                .arg(serving)
+                                .arg(newest));
+            v.forced = true;
+        }
+    }
 
     storage::Transaction tx(m_db);
     if (auto s = tx.begin(); !s)
@@ -499,12 +552,24 @@ QList<ListVersion> ScreeningService::visibleTo(const QList<ListVersion> &version
 }
 
 Status ScreeningService::requireCoverage(const QList<ListVersion> &visible, const QStringList &lists,
-                                         const QStringList &settingLists)
+                                         const QStringList &settingLists, bool requestNamedLists)
 {
+    bool covered = false;
+    bool official = false;
     for (const auto &v : visible) {
-        if (lists.isEmpty() || lists.contains(v.source))
-            return {};
+        covered = covered || lists.isEmpty() || lists.contains(v.source);
+        official = official || v.owner.isEmpty();
     }
+    static const QStringList categories{QStringLiteral("sanctions"), QStringLiteral("pep"), QStringLiteral("adverse_media")};
+    const bool settingNamesSources = !settingLists.isEmpty()
+        && std::none_of(settingLists.cbegin(), settingLists.cend(), [](const QString &l) { return categories.contains(l); });
+    if (covered && !official && !requestNamedLists && !settingNamesSources)
+        return fail(ErrorCode::BusinessRule,
+                    QStringLiteral("No official list is loaded yet, only the firm's own lists; nothing was screened "
+                                   "(name the firm's lists in the request or in screening_lists to screen against them "
+                                   "alone)"));
+    if (covered)
+        return {};
     if (visible.isEmpty())
         return fail(ErrorCode::BusinessRule,
                     QStringLiteral("No screening list is loaded yet, so nothing can be screened; import a list first"));
@@ -767,7 +832,7 @@ Result<Screening> ScreeningService::screen(const Actor &actor, const ScreenInput
         return fail(firm.error());
     const double threshold = in.threshold >= 0 ? in.threshold : firm->threshold;
     const QStringList lists = in.lists.isEmpty() ? firm->lists : in.lists;
-    if (auto st = requireCoverage(visible, lists, firm->setting); !st)
+    if (auto st = requireCoverage(visible, lists, firm->setting, !in.lists.isEmpty()); !st)
         return fail(st.error()); // never a "clear" that screened nothing
     const QList<Match> found = findMatches(ctx, p, lists, threshold, actor.firmId);
 

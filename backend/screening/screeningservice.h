@@ -224,6 +224,9 @@ public:
 
     [[nodiscard]] std::shared_ptr<const Matcher> matcher() const;
     [[nodiscard]] qint64 loadedEntities() const;
+    // The entities of the official (platform) lists serving now: what readiness counts, as one firm's own list
+    // makes nobody else ready to screen.
+    [[nodiscard]] qint64 officialEntities() const;
 
     ~ScreeningService();
     ScreeningService(const ScreeningService &) = delete;
@@ -247,8 +250,10 @@ private:
     // The versions a firm's screenings see: official ones and the firm's own.
     [[nodiscard]] static QList<ListVersion> visibleTo(const QList<ListVersion> &versions, const QString &firmId);
     // What a screening covers: the visible versions its list restriction (empty: all) selects; a 422 when none.
+    // Unless the request or the firm's setting names its lists one by one, an official list must be loaded: the
+    // firm's own watchlist alone never makes a "clear" against sanctions.
     [[nodiscard]] static Status requireCoverage(const QList<ListVersion> &visible, const QStringList &lists,
-                                                const QStringList &settingLists);
+                                                const QStringList &settingLists, bool requestNamedLists);
     // A firm's screening settings: its match threshold, and the list sources its screenings use when a
     // request names none (screening_lists holds categories — sanctions, pep, adverse_media — and/or sources;
     // an empty answer means every loaded list).

@@ -172,7 +172,8 @@ Result<Batch> ScreeningService::submitBatch(const Actor &actor, const BatchInput
         auto firm = firmScreening(actor.firmId, ctx.versions);
         if (!firm)
             return fail(firm.error());
-        if (auto st = requireCoverage(visible, input.lists.isEmpty() ? firm->lists : input.lists, firm->setting); !st)
+        if (auto st = requireCoverage(visible, input.lists.isEmpty() ? firm->lists : input.lists, firm->setting,
+                                      !input.lists.isEmpty()); !st)
             return fail(st.error()); // a batch that would cover no list is refused, not stored as clear
     }
 
@@ -377,7 +378,7 @@ Status ScreeningService::runBatch(const QString &batchId)
         return fail(firm.error());
     const double threshold = ownThreshold ? batchThreshold : firm->threshold;
     const QStringList lists = requested.isEmpty() ? firm->lists : requested;
-    if (auto s = requireCoverage(visible, lists, firm->setting); !s)
+    if (auto s = requireCoverage(visible, lists, firm->setting, !requested.isEmpty()); !s)
         return s;
 
     if (!started) {

@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace kyc;
@@ -553,6 +554,73 @@ private slots:
         QCOMPARE(audited.size(), 1);
         QCOMPARE(audited.first().details.value(u"forced_older"_s).toBool(), true);
         QCOMPARE(audited.first().details.value(u"replaces_publication_date"_s).toString(), u"2024-05-03"_s);
+    }
+
+    // OFAC's CSV files carry no date: without one given, the list's own numbering (ent_num, assigned in order)
+    // tells an older file, which is refused unless forced. A date in the future is refused outright.
+    void undatedOlderFileRefused()
+    {
+        auto importSet = [&](const QString &set, bool force, const QByteArray &date = {}) {
+            QList<std::pair<QByteArray, QByteArray>> fields{{"format", "ofac_sdn_csv"}, {"source", "firm:sdn_week"}};
+            if (force)
+                fields.append(std::pair<QByteArray, QByteArray>("force", "true"));
+            if (!date.isEmpty())
+                fields.append(std::pair<QByteArray, QByteArray>("publication_date", date));
+            const Multipart m = multipart(fields, {{"sdn.csv", sharedFile(u"/data/sanctions/ofac_sdn_csv/%1/sdn.csv"_s.arg(set))}});
+            return send("POST", u"/aml/lists/import"_s, m.body, m_ownerA, m.contentType);
+        };
+        const HttpResult newer = importSet(u"2024-05-03_full"_s, false);
+        EXPECT(newer, 201);
+        const QString serving = newer.json().value(u"id"_s).toString();
+        for (const QString &older : {u"2024-04-26_full"_s, u"2021-07-07_full_set"_s}) {
+            const HttpResult r = importSet(older, false);
+            EXPECT(r, 409);
+            QVERIFY2(r.json().value(u"message"_s).toString().contains(u"older than the serving version"_s), r.body.constData());
+        }
+        const HttpResult future = importSet(u"2024-04-26_full"_s, false, "2099-01-01");
+        EXPECT(future, 422);
+        QVERIFY2(future.body.contains("in the future"), future.body.constData());
+        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'firm:sdn_week' AND active = 1 AND id = ?"_s,
+                       {serving}),
+                 1);
+        const HttpResult forced = importSet(u"2024-04-26_full"_s, true);
+        EXPECT(forced, 201);
+        QCOMPARE(forced.json().value(u"forced"_s).toBool(), true);
+        QCOMPARE(forced.json().value(u"delta"_s).toObject().value(u"removed"_s).toInt(), 305);
+    }
+
+    // A firm's own list alone never makes a "clear" against the categories it asked for, and one firm's list
+    // makes nobody ready.
+    void firmListAloneIsNoCoverage()
+    {
+        test::TestServer empty;
+        QVERIFY(empty.ok());
+        auto firm = empty.backend().accounts().createFirm(
+            {u"Lonely Ltd"_s, u"GB"_s, {}, u"owner@lonely.test"_s, kPassword, u"Lo Nely"_s, {}});
+        QVERIFY(firm);
+        auto session = empty.backend().auth().openSession(firm->second, u"127.0.0.1"_s, u"coverage"_s);
+        QVERIFY(session);
+        const Actor owner = test::userActor(firm->first.id, firm->second.id, Role::Owner);
+        QTemporaryDir dir;
+        const QString file = dir.filePath(u"own.json"_s);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(watchlist({u"Hieronymus Faraday Quillon"_s}));
+        f.close();
+        QVERIFY(empty.backend().screening().importList(owner, u"ftm_json"_s, {file}, u"firm:own"_s));
+        auto screenOn = [&](const QJsonObject &body) {
+            return test::request(empty.port(), "POST", "/api/v1/aml/screen", QJsonDocument(body).toJson(QJsonDocument::Compact),
+                                 {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + session->accessToken.toLatin1()}});
+        };
+        const HttpResult r = screenOn({{u"name"_s, u"Saddam Hussein"_s}, {u"type"_s, u"person"_s}});
+        EXPECT(r, 422);
+        QVERIFY2(r.body.contains("No official list is loaded"), r.body.constData());
+        QCOMPARE(test::request(empty.port(), "GET", "/api/v1/health/ready").status, 503);
+        // Named on purpose, the firm's list alone is what the caller asked for.
+        const HttpResult named = screenOn(
+            {{u"name"_s, u"Hieronymus Faraday Quillon"_s}, {u"type"_s, u"person"_s}, {u"lists"_s, QJsonArray{u"firm:own"_s}}});
+        EXPECT(named, 201);
+        QCOMPARE(named.json().value(u"status"_s).toString(), u"potential_match"_s);
     }
 
     // Permission before body format; multipart accepted.
