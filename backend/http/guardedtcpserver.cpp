@@ -781,7 +781,7 @@ bool GuardedTcpServer::evictOne()
                 g->link(list);
                 continue;
             }
-            qCInfo(lcGuard) << (list == &m_idle ? "closing the connection idle longest to admit a new one"
+            qCDebug(lcGuard) << (list == &m_idle ? "closing the connection idle longest to admit a new one"
                                                 : "closing the oldest incomplete request head to admit a new connection");
             g->evict(list == &m_heads);
             return true;
