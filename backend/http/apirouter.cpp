@@ -515,9 +515,18 @@ bool ApiRouter::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     if (it == m_outgoing.end()) {
         it = m_outgoing.insert(socket, Outgoing{});
         it->stash = HeaderStash::of(socket);
+        it->guard = GuardedTcpServer::guardOf(socket);
         connect(socket, &QObject::destroyed, this, [this, socket] { m_outgoing.remove(socket); });
     }
     const quint64 sequence = it->nextSequence++;
+    // `Connection: close` (or HTTP/1.0): this request is the connection's last; QHttpServer reads
+    // no further, and anything pipelined behind it is dropped unanswered.
+    if (const qint64 last = GuardedTcpServer::closingRequest(it->guard); last >= 0) {
+        if (sequence > quint64(last))
+            return true;
+        if (sequence == quint64(last))
+            stopReading(socket);
+    }
 
     // The guard may have moved the header lines into this connection's stash: they come back here.
     in.headers = HeaderStash::restore(it->stash, request.headers());
@@ -559,24 +568,32 @@ void ApiRouter::respond(QTcpSocket *socket, quint64 sequence, bool head, const A
     out += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
     for (const auto &[k, v] : res.headers)
         out += k + ": " + v + "\r\n";
+    auto it = m_outgoing.find(socket);
+    if (it == m_outgoing.end())
+        return;
+    const qint64 last = GuardedTcpServer::closingRequest(it->guard);
+    if (last >= 0 && sequence == quint64(last))
+        out += "Connection: close\r\n";
     out += "\r\n";
     // A HEAD answer has the headers of the body it leaves out.
     if (!head)
         out += res.body;
 
-    auto it = m_outgoing.find(socket);
-    if (it == m_outgoing.end())
-        return;
-    if (sequence == it->nextToWrite && it->ready.empty()) {
-        socket->write(out);
+    // Answers go out in the order of the requests; after the last one the connection closes.
+    auto write = [&](const QByteArray &bytes) {
+        socket->write(bytes);
+        GuardedTcpServer::requestAnswered(it->guard);
+        if (last >= 0 && it->nextToWrite == quint64(last))
+            closeAfterAnswer(socket);
         ++it->nextToWrite;
+    };
+    if (sequence == it->nextToWrite && it->ready.empty()) {
+        write(out);
         return;
     }
     it->ready.emplace(sequence, std::move(out));
-    for (auto r = it->ready.begin(); r != it->ready.end() && r->first == it->nextToWrite; r = it->ready.erase(r)) {
-        socket->write(r->second);
-        ++it->nextToWrite;
-    }
+    for (auto r = it->ready.begin(); r != it->ready.end() && r->first == it->nextToWrite; r = it->ready.erase(r))
+        write(r->second);
 }
 
 void ApiRouter::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

@@ -111,6 +111,7 @@ private:
     // Answers leave each connection in request order, even when a later one is ready first.
     struct Outgoing {
         HeaderStash *stash = nullptr; // the guard's, a child of the socket: gone with this entry
+        ConnectionGuard *guard = nullptr; // likewise
         quint64 nextSequence = 0;
         quint64 nextToWrite = 0;
         std::map<quint64, QByteArray> ready;

@@ -15,13 +15,33 @@
 #include <cerrno>
 #include <cstring>
 #include <malloc.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcGuard, "kyc.http.guard")
 
 namespace kyc::http {
+
+namespace {
+
+void dropIncoming(QTcpSocket *socket)
+{
+    if (socket->isTransactionStarted())
+        socket->commitTransaction();
+    socket->readAll();
+}
+
+// Detaches every reader (QHttpServer's, the guard's) and drops what arrives from now on.
+void detachReaders(QTcpSocket *socket)
+{
+    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
+    QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] { dropIncoming(socket); });
+}
+
+} // namespace
 
 void rejectConnection(QTcpSocket *socket, int status, const QString &message)
 {
@@ -31,11 +51,8 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
     // From here on nobody parses this connection: QHttpServer's reader is detached (its buffered
     // transaction released) and what the client still sends is read and dropped, so the answer is
     // not lost to a TCP reset and the unread body never accumulates in memory.
-    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
-    if (socket->isTransactionStarted())
-        socket->commitTransaction();
-    socket->readAll();
-    QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+    detachReaders(socket);
+    dropIncoming(socket);
 
     QJsonObject o{{QStringLiteral("statusCode"), status},
                   {QStringLiteral("message"), message},
@@ -45,6 +62,18 @@ void rejectConnection(QTcpSocket *socket, int status, const QString &message)
     out += "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " + QByteArray::number(body.size())
         + "\r\n\r\n" + body;
     socket->write(out);
+    closeAfterAnswer(socket);
+}
+
+void stopReading(QTcpSocket *socket)
+{
+    detachReaders(socket);
+    // Called from within QHttpServer's reader: what it left in the buffer goes once it has returned.
+    QMetaObject::invokeMethod(socket, [socket] { dropIncoming(socket); }, Qt::QueuedConnection);
+}
+
+void closeAfterAnswer(QTcpSocket *socket)
+{
     // Half-close once the answer is out, then give the client a moment to read it.
     auto halfClose = [socket] {
         if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState)
@@ -93,6 +122,37 @@ bool readByQHttpServer(QByteArrayView name)
             return true;
     }
     return false;
+}
+
+// Whether the client asked for the connection to end with this request: `Connection: close`, or
+// HTTP/1.0 without `Connection: keep-alive`. `head` has passed checkRequestHead (CRLF lines).
+bool asksToClose(QByteArrayView head)
+{
+    qsizetype lineEnd = head.indexOf("\r\n");
+    if (lineEnd < 0)
+        return false;
+    const bool http10 = head.first(lineEnd).endsWith("HTTP/1.0");
+    bool close = false;
+    bool keepAlive = false;
+    for (qsizetype from = lineEnd + 2; from < head.size();) {
+        lineEnd = head.indexOf("\r\n", from);
+        if (lineEnd < 0 || lineEnd == from)
+            break;
+        const QByteArrayView line = head.sliced(from, lineEnd - from);
+        from = lineEnd + 2;
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || line.first(colon).trimmed().compare("connection", Qt::CaseInsensitive) != 0)
+            continue;
+        QByteArrayView rest = line.sliced(colon + 1);
+        while (!rest.isEmpty()) {
+            const qsizetype comma = rest.indexOf(',');
+            const QByteArrayView t = (comma < 0 ? rest : rest.first(comma)).trimmed();
+            rest = comma < 0 ? QByteArrayView() : rest.sliced(comma + 1);
+            close |= t.compare("close", Qt::CaseInsensitive) == 0;
+            keepAlive |= t.compare("keep-alive", Qt::CaseInsensitive) == 0;
+        }
+    }
+    return close || (http10 && !keepAlive);
 }
 
 } // namespace
@@ -187,6 +247,7 @@ public:
     {
         connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::onReadyRead);
         connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_lastActivity = nowMs(); });
+        updateEvictable();
     }
 
     // Called once QHttpServer has connected its reader: readyRead slots run in the order they were
@@ -197,6 +258,74 @@ public:
     [[nodiscard]] const QHostAddress &peer() const { return m_peer; }
     // Declared body bytes of this connection's current request, counted against the caps.
     [[nodiscard]] qint64 reserved() const { return m_reserved; }
+    // Whether this connection still counts against the cap (an evicted one does not).
+    [[nodiscard]] bool counted() const { return m_counted; }
+    [[nodiscard]] qint64 closingRequest() const { return m_closeAt; }
+
+    void requestAnswered()
+    {
+        ++m_answered;
+        updateEvictable();
+    }
+
+    // The socket is going: out of the eviction lists.
+    void forget()
+    {
+        m_counted = false;
+        unlink();
+    }
+
+    // Whether the client's next bytes are already waiting to be read (then it is about to be busy).
+    [[nodiscard]] bool hasUnreadBytes() const
+    {
+        int n = 0;
+        const qintptr fd = m_socket->socketDescriptor();
+        return m_socket->bytesAvailable() > 0 || (fd >= 0 && ::ioctl(int(fd), FIONREAD, &n) == 0 && n > 0);
+    }
+
+    // Closes this connection to make room for a new one (see GuardedTcpServer::evictOne).
+    void evict(bool answer);
+
+    // The eviction list this connection belongs in, from its state: idle (nothing in progress, or
+    // answered and closing), still sending a head (or nothing yet), or none (a request in progress).
+    void updateEvictable()
+    {
+        GuardedTcpServer::EvictionList *want = nullptr;
+        if (!m_counted)
+            want = nullptr;
+        else if (m_rejected)
+            want = &m_server->m_idle;
+        else if (m_state == State::Body || m_answered < m_heads)
+            want = nullptr;
+        else if (m_state == State::Headers && (m_headerStarted >= 0 || m_heads == 0))
+            want = &m_server->m_heads;
+        else
+            want = &m_server->m_idle;
+        if (want == m_list)
+            return;
+        unlink();
+        if (want)
+            link(want);
+    }
+
+    void link(GuardedTcpServer::EvictionList *list)
+    {
+        m_list = list;
+        m_prevEvictable = list->last;
+        m_nextEvictable = nullptr;
+        (list->last ? list->last->m_nextEvictable : list->first) = this;
+        list->last = this;
+    }
+
+    void unlink()
+    {
+        if (!m_list)
+            return;
+        (m_prevEvictable ? m_prevEvictable->m_nextEvictable : m_list->first) = m_nextEvictable;
+        (m_nextEvictable ? m_nextEvictable->m_prevEvictable : m_list->last) = m_prevEvictable;
+        m_prevEvictable = m_nextEvictable = nullptr;
+        m_list = nullptr;
+    }
 
     // Called by the sweep: closes the connection if a deadline has passed.
     void check(qint64 now)
@@ -209,17 +338,28 @@ public:
         } else if (now - m_lastActivity >= m_limits.idleTimeoutMs) {
             qCInfo(lcGuard) << "closing connection: idle";
             m_rejected = true;
+            updateEvictable();
             m_socket->abort();
         }
     }
 
 private:
-    enum class State { Headers, Body };
+    // Done: the request that asked to close the connection has arrived whole; nothing after it is
+    // looked at (the router drops it unanswered).
+    enum class State { Headers, Body, Done };
 
     void onReadyRead()
     {
+        process();
+        updateEvictable();
+    }
+
+    void bodyDone() { m_state = m_closeAt >= 0 ? State::Done : State::Headers; }
+
+    void process()
+    {
         m_lastActivity = nowMs();
-        if (m_rejected)
+        if (m_rejected || m_state == State::Done)
             return;
         const qint64 available = m_socket->bytesAvailable();
         // Only the bytes that arrived since the last signal are new: what QHttpServer left unread
@@ -231,7 +371,7 @@ private:
             m_bodyLeft -= fresh;
             m_server->m_bodyBytes.fetch_add(fresh, std::memory_order_relaxed);
             if (m_bodyLeft == 0)
-                m_state = State::Headers;
+                bodyDone();
         } else if (fresh > 0) {
             chunk = m_socket->peek(available);
             if (!scan(chunk, chunk.size() - fresh))
@@ -251,13 +391,15 @@ private:
     bool scan(QByteArrayView chunk, qsizetype pos)
     {
         while (pos < chunk.size()) {
+            if (m_state == State::Done)
+                return true; // pipelined behind a request that closes the connection: ignored
             if (m_state == State::Body) {
                 const qint64 take = std::min<qint64>(m_bodyLeft, chunk.size() - pos);
                 m_bodyLeft -= take;
                 m_server->m_bodyBytes.fetch_add(take, std::memory_order_relaxed);
                 pos += take;
                 if (m_bodyLeft == 0)
-                    m_state = State::Headers;
+                    bodyDone();
                 continue;
             }
             if (m_header.isEmpty()) {
@@ -425,8 +567,15 @@ private:
         }
         if (v.expectContinue && length > 0)
             m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        // The router numbers the requests QHttpServer hands it in the same order.
+        if (asksToClose(head))
+            m_closeAt = qint64(m_heads);
+        ++m_heads;
         m_bodyLeft = length;
-        m_state = length > 0 ? State::Body : State::Headers;
+        if (length > 0)
+            m_state = State::Body;
+        else
+            bodyDone();
         return true;
     }
 
@@ -442,6 +591,7 @@ private:
         m_rejected = true;
         m_headerStarted = -1;
         rejectConnection(m_socket, status, message);
+        updateEvictable();
     }
 
     QTcpSocket *m_socket;
@@ -458,6 +608,13 @@ private:
     qint64 m_bodyLeft = 0;
     qint64 m_reserved = 0;
     qint64 m_carried = 0; // bytes the reader left in the buffer after the last readyRead
+    quint64 m_heads = 0; // complete request heads accepted
+    quint64 m_answered = 0; // answers the router has written
+    qint64 m_closeAt = -1; // the request (0-based) after which the connection closes, or -1
+    bool m_counted = true;
+    GuardedTcpServer::EvictionList *m_list = nullptr;
+    ConnectionGuard *m_prevEvictable = nullptr;
+    ConnectionGuard *m_nextEvictable = nullptr;
 };
 
 namespace {
@@ -502,7 +659,35 @@ bool drainFd(int fd)
     }
 }
 
+constexpr const char *kGuardProperty = "kyc_guard";
+// Candidates with bytes waiting to be read are passed over (they are about to be busy): at most
+// this many are looked at per accepted connection.
+constexpr int kEvictionTries = 4;
+
 } // namespace
+
+void ConnectionGuard::evict(bool answer)
+{
+    // Out of the count at once, so the new connection takes the place; the socket object goes later.
+    m_rejected = true;
+    forget();
+    --m_server->m_active;
+    ++m_server->m_evicted;
+    if (answer)
+        ++m_server->m_refused; // it gets the canned 503, as a refused connection does
+    releaseReservation();
+    m_socket->setProperty(GuardedTcpServer::kRejectedProperty, true);
+    m_socket->flush();
+    // The connection lives on in a second descriptor after the socket object lets go of its own: it
+    // is closed as a refused one is, a half-close after what was written, reading until the client
+    // closes, so that nothing is lost to a reset.
+    const qintptr own = m_socket->socketDescriptor();
+    const int fd = own >= 0 ? ::fcntl(int(own), F_DUPFD_CLOEXEC, 0) : -1;
+    detachReaders(m_socket);
+    m_socket->abort();
+    if (fd >= 0)
+        m_server->drainAndClose(fd, answer ? QByteArrayView(overCapAnswer()) : QByteArrayView());
+}
 
 GuardedTcpServer::GuardedTcpServer(Limits limits, QObject *parent)
     : QTcpServer(parent)
@@ -569,9 +754,45 @@ void GuardedTcpServer::release(const QHostAddress &peer, qint64 bytes)
         m_bufferedByPeer.erase(it);
 }
 
+ConnectionGuard *GuardedTcpServer::guardOf(const QTcpSocket *socket)
+{
+    return socket ? static_cast<ConnectionGuard *>(socket->property(kGuardProperty).value<void *>()) : nullptr;
+}
+
+qint64 GuardedTcpServer::closingRequest(const ConnectionGuard *guard)
+{
+    return guard ? guard->closingRequest() : -1;
+}
+
+void GuardedTcpServer::requestAnswered(ConnectionGuard *guard)
+{
+    if (guard)
+        guard->requestAnswered();
+}
+
+bool GuardedTcpServer::evictOne()
+{
+    for (EvictionList *list : {&m_idle, &m_heads}) {
+        for (int tries = 0; list->first && tries < kEvictionTries; ++tries) {
+            ConnectionGuard *g = list->first;
+            if (g->hasUnreadBytes()) {
+                // About to be read: to the back of the line.
+                g->unlink();
+                g->link(list);
+                continue;
+            }
+            qCDebug(lcGuard) << (list == &m_idle ? "closing the connection idle longest to admit a new one"
+                                                : "closing the oldest incomplete request head to admit a new connection");
+            g->evict(list == &m_heads);
+            return true;
+        }
+    }
+    return false;
+}
+
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
-    if (m_active.load() >= m_limits.maxConnections) {
+    if (m_active.load() >= m_limits.maxConnections && !evictOne()) {
         refuseOverCap(int(socketDescriptor));
         return;
     }
@@ -583,10 +804,13 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     ++m_active;
     // Connected before QHttpServer's own handler, so the guard sees each chunk first.
     auto *guard = new ConnectionGuard(socket, this);
+    socket->setProperty(kGuardProperty, QVariant::fromValue(static_cast<void *>(guard)));
     m_guards.insert(guard);
     // destroyed() comes before the socket's children (the guard) are deleted.
     connect(socket, &QObject::destroyed, this, [this, guard] {
-        --m_active;
+        if (guard->counted())
+            --m_active;
+        guard->forget();
         m_guards.remove(guard);
         if (guard->reserved() > 0)
             release(guard->peer(), guard->reserved());
@@ -626,9 +850,14 @@ void GuardedTcpServer::refuseOverCap(int fd)
             Qt::QueuedConnection);
     }
     emit connectionRejected(QStringLiteral("connection limit reached"));
+    drainAndClose(fd, overCapAnswer());
+}
+
+void GuardedTcpServer::drainAndClose(int fd, QByteArrayView answer)
+{
     drainFd(fd);
-    const QByteArray &answer = overCapAnswer();
-    (void)::send(fd, answer.constData(), size_t(answer.size()), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (!answer.isEmpty())
+        (void)::send(fd, answer.data(), size_t(answer.size()), MSG_DONTWAIT | MSG_NOSIGNAL);
     ::shutdown(fd, SHUT_WR);
     if (m_epoll < 0) {
         ::close(fd);

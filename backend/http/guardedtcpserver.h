@@ -46,6 +46,12 @@ struct Admission {
 //    checkRequestHead) is answered 400 and closed before QHttpServer reads a byte of it,
 //  - closes a connection whose request headers do not complete in time (slowloris) or that stays
 //    idle too long (keep-alive is otherwise never closed),
+//  - honours `Connection: close` and HTTP/1.0 without keep-alive: the router answers that request,
+//    then the connection is half-closed and whatever was pipelined behind it is dropped unanswered,
+//  - at the cap, makes room for a new connection by closing the connection idle longest, or else
+//    the one that has been sending an incomplete head longest (it gets the canned 503); only when
+//    every connection has a request in progress (head complete, body arriving or answer pending)
+//    is the new one refused,
 //  - asks its admission check about every request with a body (route body limit, credentials
 //    that can be checked from the head) and answers 413/401/403 without reading the body,
 //  - caps the body bytes buffered per client address and overall (503 beyond),
@@ -87,6 +93,19 @@ public:
     // Set on a socket the guard has answered; the router must not answer it again.
     static constexpr const char *kRejectedProperty = "kyc_rejected";
 
+    // For the router, on the server thread. The guard of a connection this server accepted (or
+    // nullptr), looked up once per connection; the functions below accept nullptr.
+    [[nodiscard]] static ConnectionGuard *guardOf(const QTcpSocket *socket);
+    // The position (0-based, in arrival order) of the request that asked to close the connection
+    // (`Connection: close`, or HTTP/1.0 without keep-alive), or -1. Requests after it are not
+    // answered; the answer to it is the connection's last.
+    [[nodiscard]] static qint64 closingRequest(const ConnectionGuard *guard);
+    // The answer to the connection's oldest unanswered request has been written.
+    static void requestAnswered(ConnectionGuard *guard);
+    // Connections closed to make room for new ones at the cap (those closed while sending a head get
+    // the canned 503 and count as refused as well).
+    [[nodiscard]] qint64 evictedConnections() const { return m_evicted.load(); }
+
 signals:
     void connectionRejected(const QString &reason);
 
@@ -98,6 +117,19 @@ private:
     [[nodiscard]] bool reserve(const QHostAddress &peer, qint64 bytes);
     void release(const QHostAddress &peer, qint64 bytes);
     void refuseOverCap(int fd);
+    // Sends `answer` (may be empty), half-closes and reads the descriptor until the client closes.
+    void drainAndClose(int fd, QByteArrayView answer);
+    // At the cap: closes the connection idle longest, or else the oldest incomplete head; false
+    // when every connection has a request in progress.
+    [[nodiscard]] bool evictOne();
+
+    // Connections that may be closed to make room, oldest first (intrusive, O(1) updates).
+    struct EvictionList {
+        ConnectionGuard *first = nullptr;
+        ConnectionGuard *last = nullptr;
+    };
+    EvictionList m_idle; // no request in progress (or answered and closing)
+    EvictionList m_heads; // still sending a request head (or nothing yet)
     void drainReadable();
     void closeExpiredDrains(qint64 now);
 
@@ -109,6 +141,7 @@ private:
     std::atomic<qint64> m_peakBuffered{0};
     std::atomic<qint64> m_bodyBytes{0};
     std::atomic<qint64> m_refused{0};
+    std::atomic<qint64> m_evicted{0};
     QHash<QHostAddress, qint64> m_bufferedByPeer;
     QSet<ConnectionGuard *> m_guards;
     QTimer m_sweep;
@@ -179,5 +212,10 @@ private:
 
 // Writes a complete error response in the contract's format and closes the connection.
 void rejectConnection(class QTcpSocket *socket, int status, const QString &message);
+// For the router: QHttpServer reads nothing more of this connection; what still arrives is dropped.
+void stopReading(QTcpSocket *socket);
+// For the router: the connection's last answer has been written. Half-closes once it is out, so the
+// client reads it and then EOF, and closes the connection (at the latest two seconds later).
+void closeAfterAnswer(QTcpSocket *socket);
 
 } // namespace kyc::http

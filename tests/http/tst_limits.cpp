@@ -453,17 +453,26 @@ private slots:
         QVERIFY(!c.isClosed());
     }
 
-    // Past maxConnections a new connection is answered 503 and closed; a freed slot is reusable.
+    // Past maxConnections, when every connection has a request in progress, a new connection is
+    // answered 503 and closed; a freed slot is reusable. (Idle connections give way instead:
+    // tst_connectioncap.)
     void connectionCap()
     {
         Config config = test::testConfig();
         config.maxConnections = 3;
         test::TestServer server(config);
         QVERIFY(server.port());
+        auto *guard = server.server().router()->findChild<GuardedTcpServer *>();
+        QVERIFY(guard);
 
         std::array<Connection, 3> idle;
-        for (auto &c : idle)
+        for (auto &c : idle) {
             QVERIFY(c.open(server.port()));
+            c.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 100\r\n\r\n{");
+        }
+        // Every head has been read: the declared bodies are reserved, the requests in progress.
+        QTRY_COMPARE_WITH_TIMEOUT(guard->bufferedBytes(), qint64(300), kGenerous);
 
         const test::HttpResult refused = test::request(server.port(), "GET", "/api/v1/health");
         QVERIFY2(refused.ok, "no complete response");
