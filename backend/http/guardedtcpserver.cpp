@@ -308,8 +308,11 @@ public:
             link(want);
     }
 
+    [[nodiscard]] qint64 listedAt() const { return m_listedAt; }
+
     void link(GuardedTcpServer::EvictionList *list)
     {
+        m_listedAt = nowMs();
         m_list = list;
         m_prevEvictable = list->last;
         m_nextEvictable = nullptr;
@@ -613,6 +616,7 @@ private:
     qint64 m_closeAt = -1; // the request (0-based) after which the connection closes, or -1
     bool m_counted = true;
     GuardedTcpServer::EvictionList *m_list = nullptr;
+    qint64 m_listedAt = 0; // when it joined its eviction list (the lists are oldest first)
     ConnectionGuard *m_prevEvictable = nullptr;
     ConnectionGuard *m_nextEvictable = nullptr;
 };
@@ -663,6 +667,9 @@ constexpr const char *kGuardProperty = "kyc_guard";
 // Candidates with bytes waiting to be read are passed over (they are about to be busy): at most
 // this many are looked at per accepted connection.
 constexpr int kEvictionTries = 4;
+// Only a connection idle (or stuck in its head) this long gives way: a busy client between two requests, or a
+// monitor polling /health, is never cut off, so at the cap under real load the newcomer gets the 503 instead.
+constexpr qint64 kMinEvictableMs = 1000;
 
 } // namespace
 
@@ -775,6 +782,8 @@ bool GuardedTcpServer::evictOne()
     for (EvictionList *list : {&m_idle, &m_heads}) {
         for (int tries = 0; list->first && tries < kEvictionTries; ++tries) {
             ConnectionGuard *g = list->first;
+            if (nowMs() - g->listedAt() < kMinEvictableMs)
+                break; // the oldest is recent: so is every other one
             if (g->hasUnreadBytes()) {
                 // About to be read: to the back of the line.
                 g->unlink();
