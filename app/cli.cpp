@@ -170,10 +170,9 @@ int runImportList(const Options &o)
         lastPercent = percent;
     };
     // An older file than the serving version is refused unless --force (then audited as forced).
-    auto v = (*backend)->screening().importList(Actor::system(), format, cmd.mid(3), source, progress, {},
-                                                o.adminOptions.contains(QStringLiteral("force"))
-                                                    ? screening::ImportAge::AllowOlder
-                                                    : screening::ImportAge::RefuseOlder);
+    auto v = (*backend)->screening().importList(
+        Actor::system(), format, cmd.mid(3), source, progress, {},
+        o.adminOptions.contains(QStringLiteral("force")) ? screening::ImportAge::AllowOlder : screening::ImportAge::RefuseOlder);
     err() << "\n";
     if (!v) {
         err() << "import failed: " << v.error().message;

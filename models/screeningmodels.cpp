@@ -363,10 +363,10 @@ QVariant ListTableModel::data(const QModelIndex &index, int role) const
         case Age: return formatAge(age);
         case Stale:
             return !s || !s->loaded ? QString()
-                : s->failing        ? tr("failing, next retry %1").arg(s->nextAttemptAt.isEmpty() ? tr("not scheduled")
-                                                                                                   : s->nextAttemptAt)
-                : s->stale          ? tr("stale")
-                                    : tr("current");
+                : s->failing
+                ? tr("failing, next retry %1").arg(s->nextAttemptAt.isEmpty() ? tr("not scheduled") : s->nextAttemptAt)
+                : s->stale ? tr("stale")
+                           : tr("current");
         case LastError: return s ? s->lastError : QString();
         case Owner: return v ? (v->owner.isEmpty() ? tr("platform") : tr("this firm")) : tr("platform");
         default: return {};

@@ -12,10 +12,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QRegularExpression>
-#include <QRegularExpressionValidator>
 #include <QListWidget>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
 #include <QVBoxLayout>
 
 namespace kyc::ui {
@@ -74,8 +74,7 @@ ImportListDialog::ImportListDialog(QWidget *parent, ImportScope scope)
         m_target->addItem(tr("Official list for every firm (platform admin)"), true);
     m_target->setObjectName(QStringLiteral("importTarget"));
     m_name->setObjectName(QStringLiteral("firmListName"));
-    m_name->setValidator(
-        new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[a-z0-9_]{1,48}")), m_name));
+    m_name->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[a-z0-9_]{1,48}")), m_name));
     m_name->setPlaceholderText(tr("e.g. watchlist"));
     connect(m_target, &QComboBox::currentIndexChanged, this, &ImportListDialog::updateState);
     connect(m_name, &QLineEdit::textChanged, this, &ImportListDialog::updateState);

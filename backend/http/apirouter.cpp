@@ -490,8 +490,7 @@ ApiResponse ApiRouter::route(const IncomingRequest &in, ApiRequest &req, const C
     // checked here as well as in its service, so that a caller without it learns nothing from the body's checks.
     // ("or self" exceptions are the service's to judge.)
     if (Role minRole{}; req.authenticated && !r->auth.minRole.isEmpty() && !r->auth.note.contains(QLatin1String("self"))
-                        && parseRole(r->auth.minRole, &minRole)
-                        && req.actor.kind == Actor::Kind::User && !req.actor.atLeast(minRole))
+        && parseRole(r->auth.minRole, &minRole) && req.actor.kind == Actor::Kind::User && !req.actor.atLeast(minRole))
         return ApiResponse::error(ErrorCode::Forbidden,
                                   QStringLiteral("This requires the %1 role or a stronger one").arg(r->auth.minRole));
     if (r->bucket != Bucket::Onboarding) {

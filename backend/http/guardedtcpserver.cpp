@@ -14,8 +14,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <malloc.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -69,7 +69,8 @@ void stopReading(QTcpSocket *socket)
 {
     detachReaders(socket);
     // Called from within QHttpServer's reader: what it left in the buffer goes once it has returned.
-    QMetaObject::invokeMethod(socket, [socket] { dropIncoming(socket); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        socket, [socket] { dropIncoming(socket); }, Qt::QueuedConnection);
 }
 
 void closeAfterAnswer(QTcpSocket *socket)
@@ -791,7 +792,7 @@ bool GuardedTcpServer::evictOne()
                 continue;
             }
             qCDebug(lcGuard) << (list == &m_idle ? "closing the connection idle longest to admit a new one"
-                                                : "closing the oldest incomplete request head to admit a new connection");
+                                                 : "closing the oldest incomplete request head to admit a new connection");
             g->evict(list == &m_heads);
             return true;
         }

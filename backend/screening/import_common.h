@@ -118,8 +118,10 @@ private:
 
 // Reports how far `reader` has come through `file` (now and then: every 256th record).
 void reportCsvProgress(ProgressReporter &progress, const CsvReader &reader, const InputFile &file, qint64 records);
-// After the last record of a delimited list: a limit the reader stopped at, none at all, or mostly malformed ones, means not this format.
-[[nodiscard]] Status checkCsvRecords(const CsvReader &reader, const InputFile &file, const QString &what, qint64 records, qint64 problems);
+// After the last record of a delimited list: a limit the reader stopped at, none at all, or mostly malformed ones, means not this
+// format.
+[[nodiscard]] Status checkCsvRecords(const CsvReader &reader, const InputFile &file, const QString &what, qint64 records,
+                                     qint64 problems);
 
 // The header row of a delimited file: lower-cased, trimmed column name -> position, and the row's width.
 struct CsvHeader {

@@ -57,10 +57,11 @@ QString unit(ImportLimit limit)
 
 Error importLimitError(const QString &where, ImportLimit limit, const ImportLimits &limits)
 {
-    Error e = Error::make(ErrorCode::Validation, QStringLiteral("%1: over the %2 limit (%3 %4)")
-                                                     .arg(where, importLimitName(limit))
-                                                     .arg(limits.value(limit))
-                                                     .arg(unit(limit)));
+    Error e = Error::make(ErrorCode::Validation,
+                          QStringLiteral("%1: over the %2 limit (%3 %4)")
+                              .arg(where, importLimitName(limit))
+                              .arg(limits.value(limit))
+                              .arg(unit(limit)));
     e.extra.insert(QStringLiteral("limit"), importLimitKey(limit));
     e.extra.insert(QStringLiteral("max"), limits.value(limit));
     return e;

@@ -496,22 +496,21 @@ Result<QString> ListRefresher::freshness() const
             continue;
         const QString age = QStringLiteral("%1 %2 h old").arg(s.source).arg(s.ageSeconds / 3600);
         // A failing refresh is said so, with its next attempt: the list is not known to be current.
-        ages << (s.failing ? QStringLiteral("%1, refresh failing (%2), next retry %3")
-                                 .arg(age, s.lastError, s.nextAttemptAt.isEmpty() ? QStringLiteral("not scheduled")
-                                                                                  : s.nextAttemptAt)
-                           : age);
+        ages << (s.failing
+                     ? QStringLiteral("%1, refresh failing (%2), next retry %3")
+                           .arg(age, s.lastError, s.nextAttemptAt.isEmpty() ? QStringLiteral("not scheduled") : s.nextAttemptAt)
+                     : age);
         if (s.failing && !s.stale)
             failing << ages.last();
         if (s.stale)
             stale << (s.lastError.isEmpty() ? age : QStringLiteral("%1 (last refresh: %2)").arg(age, s.lastError));
     }
     if (!stale.isEmpty())
-        return fail(
-            ErrorCode::Unavailable,
-            QStringLiteral("lists older than %1 h: %2%3")
-                .arg(m_schedule.maxAgeHours)
-                .arg(stale.join(QStringLiteral(", ")),
-                     failing.isEmpty() ? QString() : QStringLiteral("; ") + failing.join(QStringLiteral("; "))));
+        return fail(ErrorCode::Unavailable,
+                    QStringLiteral("lists older than %1 h: %2%3")
+                        .arg(m_schedule.maxAgeHours)
+                        .arg(stale.join(QStringLiteral(", ")),
+                             failing.isEmpty() ? QString() : QStringLiteral("; ") + failing.join(QStringLiteral("; "))));
     if (ages.isEmpty())
         return QStringLiteral("no list with a download URL is loaded");
     return ages.join(QStringLiteral(", "));

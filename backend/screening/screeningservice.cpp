@@ -329,8 +329,9 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
         const QString tomorrow = QDateTime::currentDateTimeUtc().date().addDays(1).toString(Qt::ISODate);
         for (const QString &d : {v.publicationDate, imported->publicationDate}) {
             if (!d.isEmpty() && d > tomorrow)
-                return fail(Error::validation(QStringLiteral("publication_date"),
-                                              QStringLiteral("the list is dated %1, in the future; nothing was imported").arg(d)));
+                return fail(
+                    Error::validation(QStringLiteral("publication_date"),
+                                      QStringLiteral("the list is dated %1, in the future; nothing was imported").arg(d)));
         }
         // Going back in time: a file older than the serving version replaces it only when asked to, and the
         // audit event says so. A date given with the import does not hide the file's own older date.
@@ -467,18 +468,12 @@ Result<ListVersion> ScreeningService::storeVersion(const Actor &actor, const QSt
     // The answer carries the caller's own firm only: another firm's alerts are none of its business. The
     // operator's own tools (CLI, refresher: the system without a firm) see the total.
     v.alerts = actor.kind == Actor::Kind::System && actor.firmId.isEmpty() ? allAlerts : alerts->value(actor.firmId);
-    QJsonObject details{{QStringLiteral("source"), v.source},
-                        {QStringLiteral("format"), v.format},
-                        {QStringLiteral("version"), v.version},
-                        {QStringLiteral("sha256"), v.sha256},
-                        {QStringLiteral("entities"), v.entityCount},
-                        {QStringLiteral("problems"), v.problemCount},
-                        {QStringLiteral("added"), v.added},
-                        {QStringLiteral("changed"), v.changed},
-                        {QStringLiteral("removed"), v.removed},
-                        {QStringLiteral("monitoring_alerts"), allAlerts},
-                        {QStringLiteral("replaces"), previousId},
-                        {QStringLiteral("publication_date"), v.publicationDate}};
+    QJsonObject details{{QStringLiteral("source"), v.source},        {QStringLiteral("format"), v.format},
+                        {QStringLiteral("version"), v.version},      {QStringLiteral("sha256"), v.sha256},
+                        {QStringLiteral("entities"), v.entityCount}, {QStringLiteral("problems"), v.problemCount},
+                        {QStringLiteral("added"), v.added},          {QStringLiteral("changed"), v.changed},
+                        {QStringLiteral("removed"), v.removed},      {QStringLiteral("monitoring_alerts"), allAlerts},
+                        {QStringLiteral("replaces"), previousId},    {QStringLiteral("publication_date"), v.publicationDate}};
     if (v.forced) {
         details.insert(QStringLiteral("forced_older"), true);
         details.insert(QStringLiteral("replaces_publication_date"), previousDate);
@@ -791,8 +786,8 @@ Result<std::optional<Screening>> ScreeningService::record(const Actor &actor, co
     for (const auto &sm : s.matches) {
         bindAll(ins,
                 {sm.id, s.id, actor.firmId, sm.listSource, sm.listVersionId, sm.entityId, sm.entityHash, sm.entityName,
-                 sm.matchedName, sm.category, sm.score, QString::fromUtf8(json::compact(sm.explanation)),
-                 nullable(sm.resolution), nullable(sm.reason), nullable(sm.resolvedBy), nullable(sm.resolvedAt)});
+                 sm.matchedName, sm.category, sm.score, QString::fromUtf8(json::compact(sm.explanation)), nullable(sm.resolution),
+                 nullable(sm.reason), nullable(sm.resolvedBy), nullable(sm.resolvedAt)});
         if (auto st = storage::exec(ins); !st)
             return fail(st.error());
     }

@@ -182,8 +182,7 @@ public:
     [[nodiscard]] Result<ListVersion> importList(const Actor &actor, const QString &format, const QStringList &files,
                                                  const QString &source = {},
                                                  const std::function<void(qint64, qint64)> &progress = {},
-                                                 const QString &publicationDate = {},
-                                                 ImportAge age = ImportAge::RefuseOlder);
+                                                 const QString &publicationDate = {}, ImportAge age = ImportAge::RefuseOlder);
     // SHA-256 of a list's files as a version records it: the files sorted by name, their bytes concatenated.
     [[nodiscard]] static QString filesSha256(const QStringList &files);
     // The active versions the caller's firm sees: the official lists and its own private ones.

@@ -172,8 +172,9 @@ Result<Batch> ScreeningService::submitBatch(const Actor &actor, const BatchInput
         auto firm = firmScreening(actor.firmId, ctx.versions);
         if (!firm)
             return fail(firm.error());
-        if (auto st = requireCoverage(visible, input.lists.isEmpty() ? firm->lists : input.lists, firm->setting,
-                                      !input.lists.isEmpty()); !st)
+        if (auto st
+            = requireCoverage(visible, input.lists.isEmpty() ? firm->lists : input.lists, firm->setting, !input.lists.isEmpty());
+            !st)
             return fail(st.error()); // a batch that would cover no list is refused, not stored as clear
     }
 
@@ -517,7 +518,7 @@ Result<MonitoringState> ScreeningService::setMonitoring(const Actor &actor, cons
 }
 
 Result<QHash<QString, qint64>> ScreeningService::monitorDelta(const ListContext &ctx, const ListVersion &version,
-                                                             const QHash<QString, QString> &changes)
+                                                              const QHash<QString, QString> &changes)
 {
     QHash<QString, qint64> raised; // per firm
     if (changes.isEmpty())

@@ -685,8 +685,13 @@ void TestCli::importListRefusesAnOlderFileUnlessForced()
     QVERIFY(dir.isValid());
     const QString dpl = test::sharedDir() + QStringLiteral("/data/sanctions/us_bis_dpl_txt/%1/dpl.txt");
     auto run = [&](const QString &month, bool force) {
-        QStringList args{QStringLiteral("kyconnect"), QStringLiteral("admin"), QStringLiteral("import-list"),
-                         QStringLiteral("bis_dpl_txt"), dpl.arg(month), QStringLiteral("--data-dir"), dir.path()};
+        QStringList args{QStringLiteral("kyconnect"),
+                         QStringLiteral("admin"),
+                         QStringLiteral("import-list"),
+                         QStringLiteral("bis_dpl_txt"),
+                         dpl.arg(month),
+                         QStringLiteral("--data-dir"),
+                         dir.path()};
         if (force)
             args << QStringLiteral("--force");
         int exitCode = -1;

@@ -5,10 +5,10 @@
 #include "backend/security/crypto.h"
 #include "tests/testsupport/testsupport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QDir>
 #include <QSqlError>
 #include <QTemporaryDir>
 #include <QtTest>

@@ -78,7 +78,8 @@ QByteArray repeated(const QByteArray &unit, int n)
     return out;
 }
 
-const QByteArray kUnHead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CONSOLIDATED_LIST dateGenerated=\"2026-02-27\">\n<INDIVIDUALS>\n";
+const QByteArray kUnHead
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CONSOLIDATED_LIST dateGenerated=\"2026-02-27\">\n<INDIVIDUALS>\n";
 const QByteArray kUnTail = "</INDIVIDUALS>\n</CONSOLIDATED_LIST>\n";
 QByteArray unIndividual(int i)
 {
@@ -86,8 +87,9 @@ QByteArray unIndividual(int i)
         + "</FIRST_NAME><REFERENCE_NUMBER>QDi." + QByteArray::number(i) + "</REFERENCE_NUMBER></INDIVIDUAL>\n";
 }
 const QByteArray kSdnRow = "36,\"AEROCARIBBEAN AIRLINES\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n";
-const QByteArray kDplHead = "\"Name\"\t\"Street_Address\"\t\"City\"\t\"State\"\t\"Country\"\t\"Postal_Code\"\t\"Effective_Date\"\t"
-                            "\"Expiration_Date\"\t\"Standard_Order\"\t\"Last_Update\"\t\"Action\"\t\"FR_Citation\"\n";
+const QByteArray kDplHead
+    = "\"Name\"\t\"Street_Address\"\t\"City\"\t\"State\"\t\"Country\"\t\"Postal_Code\"\t\"Effective_Date\"\t"
+      "\"Expiration_Date\"\t\"Standard_Order\"\t\"Last_Update\"\t\"Action\"\t\"FR_Citation\"\n";
 const QByteArray kCslHead = "_id,source,entity_number,type,programs,name,title,addresses,federal_register_notice,start_date,"
                             "end_date,standard_order,license_requirement,license_policy,call_sign,vessel_type,gross_tonnage,"
                             "gross_registered_tonnage,vessel_flag,vessel_owner,remarks,source_list_url,alt_names,citizenships,"
@@ -135,16 +137,16 @@ void TestImportLimits::hostileFiles_data()
         << u"un_xml"_s << u"deep.xml"_s << Hostile{kUnHead + "<INDIVIDUAL>", "<a>", "</a>", 200'000, "</INDIVIDUAL>" + kUnTail}
         << QString() << u"limit:nesting_depth"_s;
     QTest::newRow("un_xml: nesting in a skipped element")
-        << u"un_xml"_s << u"deep.xml"_s << Hostile{kUnHead + "<OTHER>", "<a>", "</a>", 200'000, "</OTHER>" + kUnTail}
-        << QString() << u"limit:nesting_depth"_s;
+        << u"un_xml"_s << u"deep.xml"_s << Hostile{kUnHead + "<OTHER>", "<a>", "</a>", 200'000, "</OTHER>" + kUnTail} << QString()
+        << u"limit:nesting_depth"_s;
     QTest::newRow("un_xml: nested containers")
         << u"un_xml"_s << u"deep.xml"_s
         << Hostile{"<CONSOLIDATED_LIST>", "<INDIVIDUALS>", "</INDIVIDUALS>", 200'000, "</CONSOLIDATED_LIST>"} << QString()
         << u"limit:nesting_depth"_s;
-    QTest::newRow("eu_fsf_xml: 200 000 nested elements")
-        << u"eu_fsf_xml"_s << u"deep.xml"_s
-        << Hostile{"<export><sanctionEntity logicalId=\"1\">", "<nameAlias>", "</nameAlias>", 200'000, "</sanctionEntity></export>"}
-        << QString() << u"limit:nesting_depth"_s;
+    QTest::newRow("eu_fsf_xml: 200 000 nested elements") << u"eu_fsf_xml"_s << u"deep.xml"_s
+                                                         << Hostile{"<export><sanctionEntity logicalId=\"1\">", "<nameAlias>",
+                                                                    "</nameAlias>", 200'000, "</sanctionEntity></export>"}
+                                                         << QString() << u"limit:nesting_depth"_s;
     QTest::newRow("uk_xml: 200 000 nested elements")
         << u"uk_xml"_s << u"deep.xml"_s
         << Hostile{"<Designations><Designation>", "<Names>", "</Names>", 200'000, "</Designation></Designations>"} << QString()
@@ -164,23 +166,29 @@ void TestImportLimits::hostileFiles_data()
     // A billion laughs needs entities, and entities need a DTD: none is allowed.
     QTest::newRow("un_xml: billion laughs")
         << u"un_xml"_s << u"lol.xml"_s
-        << Hostile{"<?xml version=\"1.0\"?>\n<!DOCTYPE CONSOLIDATED_LIST [\n<!ENTITY l0 \"lol\">\n"
-                       + [] {
-                             QByteArray d;
-                             for (int i = 1; i < 10; ++i)
-                                 d += "<!ENTITY l" + QByteArray::number(i) + " \""
-                                     + repeated("&l" + QByteArray::number(i - 1) + ";", 10) + "\">\n";
-                             return d;
-                         }()
+        << Hostile{"<?xml version=\"1.0\"?>\n<!DOCTYPE CONSOLIDATED_LIST [\n<!ENTITY l0 \"lol\">\n" +
+                       [] {
+                           QByteArray d;
+                           for (int i = 1; i < 10; ++i)
+                               d += "<!ENTITY l" + QByteArray::number(i) + " \""
+                                   + repeated("&l" + QByteArray::number(i - 1) + ";", 10) + "\">\n";
+                           return d;
+                       }()
                        + "]>\n<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><FIRST_NAME>&l9;</FIRST_NAME></INDIVIDUAL>"
                          "</INDIVIDUALS></CONSOLIDATED_LIST>",
-                   {}, {}, 0, {}}
+                   {},
+                   {},
+                   0,
+                   {}}
         << QString() << u"DTD"_s;
     QTest::newRow("un_xml: NUL bytes") << u"un_xml"_s << u"nul.xml"_s << Hostile{kUnHead, QByteArray(1, '\0'), {}, 100, kUnTail}
                                        << QString() << u"is not"_s;
     QTest::newRow("un_xml: invalid UTF-8") << u"un_xml"_s << u"utf8.xml"_s
                                            << Hostile{kUnHead + unIndividual(1) + "<INDIVIDUAL><FIRST_NAME>\xC3\x28\xFF\xFE",
-                                                      {}, {}, 0, "</FIRST_NAME></INDIVIDUAL>" + kUnTail}
+                                                      {},
+                                                      {},
+                                                      0,
+                                                      "</FIRST_NAME></INDIVIDUAL>" + kUnTail}
                                            << QString() << u"XML error"_s;
 
     QTest::newRow("ofac_sdn_csv: a 50 MB field")
@@ -195,9 +203,9 @@ void TestImportLimits::hostileFiles_data()
     QTest::newRow("ofac_sdn_csv: fields per record")
         << u"ofac_sdn_csv"_s << u"sdn.csv"_s << Hostile{kSdnRow + "37", ",x", {}, 20'000, "\r\n"} << QString()
         << u"limit:fields_per_record"_s;
-    QTest::newRow("ofac_sdn_csv: NUL bytes") << u"ofac_sdn_csv"_s << u"sdn.csv"_s
-                                             << Hostile{kSdnRow, QByteArray(1, '\0'), {}, 1000, kSdnRow} << QString()
-                                             << u"is not"_s;
+    QTest::newRow("ofac_sdn_csv: NUL bytes")
+        << u"ofac_sdn_csv"_s << u"sdn.csv"_s << Hostile{kSdnRow, QByteArray(1, '\0'), {}, 1000, kSdnRow} << QString()
+        << u"is not"_s;
     QTest::newRow("ofac_sdn_csv: invalid UTF-8 imports as Latin-1")
         << u"ofac_sdn_csv"_s << u"sdn.csv"_s
         << Hostile{kSdnRow + "37,\"CAF\xC9 \xFF\xFE\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n", {}, {}, 0, {}}
@@ -205,18 +213,16 @@ void TestImportLimits::hostileFiles_data()
     QTest::newRow("ofac_cons_csv: a line without end")
         << u"ofac_cons_csv"_s << u"cons_prim.csv"_s << Hostile{"1,", kLongFieldComma, {}, 500, {}} << QString()
         << u"limit:line_length"_s;
-    QTest::newRow("bis_dpl_txt: a 50 MB field") << u"bis_dpl_txt"_s << u"dpl.txt"_s
-                                                << Hostile{kDplHead + "\"", "A", {}, k50MB, "\"\t\t\t\t\t\t\t\t\t\t\t\n"}
-                                                << QString() << u"limit:field_length"_s;
+    QTest::newRow("bis_dpl_txt: a 50 MB field")
+        << u"bis_dpl_txt"_s << u"dpl.txt"_s << Hostile{kDplHead + "\"", "A", {}, k50MB, "\"\t\t\t\t\t\t\t\t\t\t\t\n"} << QString()
+        << u"limit:field_length"_s;
     QTest::newRow("bis_dpl_txt: record count")
         << u"bis_dpl_txt"_s << u"dpl.txt"_s << Hostile{kDplHead, "\"JOHN DOE\"\t\t\t\t\"US\"\t\t\t\t\t\t\t\n", {}, 10, {}}
         << u"records=5"_s << u"limit:record_count"_s;
     QTest::newRow("csl_csv: an unterminated quote to the end of 50 MB")
-        << u"csl_csv"_s << u"csl.csv"_s << Hostile{kCslHead + "1,\"", "A\n", {}, 25'000'000, {}} << QString()
-        << u"limit:"_s;
-    QTest::newRow("csl_csv: fields per record")
-        << u"csl_csv"_s << u"csl.csv"_s << Hostile{kCslHead + "1", ",", {}, 20'000, "\n"} << QString()
-        << u"limit:fields_per_record"_s;
+        << u"csl_csv"_s << u"csl.csv"_s << Hostile{kCslHead + "1,\"", "A\n", {}, 25'000'000, {}} << QString() << u"limit:"_s;
+    QTest::newRow("csl_csv: fields per record") << u"csl_csv"_s << u"csl.csv"_s << Hostile{kCslHead + "1", ",", {}, 20'000, "\n"}
+                                                << QString() << u"limit:fields_per_record"_s;
 
     QTest::newRow("ftm_json: deep nesting") << u"ftm_json"_s << u"e.ftm.json"_s
                                             << Hostile{kFtmHead + "{\"id\":\"NK-2\",\"schema\":\"Person\",\"properties\":", "[",
@@ -233,58 +239,60 @@ void TestImportLimits::hostileFiles_data()
                                             << u"records=3"_s << u"limit:record_count"_s;
     QTest::newRow("ftm_json: fields per record")
         << u"ftm_json"_s << u"e.ftm.json"_s
-        << Hostile{kFtmHead + "{\"id\":\"NK-2\",\"schema\":\"Person\",\"properties\":{\"name\":[\"x\"", ",\"y\"", {}, 20'000, "]}}\n"}
+        << Hostile{kFtmHead + "{\"id\":\"NK-2\",\"schema\":\"Person\",\"properties\":{\"name\":[\"x\"",
+                   ",\"y\"",
+                   {},
+                   20'000,
+                   "]}}\n"}
         << QString() << u"limit:fields_per_record"_s;
 
     // The tabular importer in each of its forms.
-    QTest::newRow("tabular csv: a 50 MB field") << u"tabular:pep_gb_mps"_s << u"gb_mps.csv"_s
-                                                << Hostile{"id,name\n1,\"", "A", {}, k50MB, "\"\n"} << QString()
-                                                << u"limit:field_length"_s;
+    QTest::newRow("tabular csv: a 50 MB field")
+        << u"tabular:pep_gb_mps"_s << u"gb_mps.csv"_s << Hostile{"id,name\n1,\"", "A", {}, k50MB, "\"\n"} << QString()
+        << u"limit:field_length"_s;
     QTest::newRow("tabular csv: record count")
         << u"tabular:pep_gb_mps"_s << u"gb_mps.csv"_s << Hostile{"id,name\n", "1,x\n", {}, 10, {}} << u"records=5"_s
         << u"limit:record_count"_s;
     QTest::newRow("tabular tsv: a line without end")
         << u"tabular:pep_ua_rada"_s << u"rada4.tsv"_s << Hostile{"id\tname\n", kLongFieldTab, {}, 500, {}} << QString()
         << u"limit:line_length"_s;
-    QTest::newRow("tabular jsonl: deep nesting") << u"tabular:pep_ru_mayors"_s << u"ru_mayors.jsonl"_s
-                                                 << Hostile{"{\"a\":", "[", "]", 200'000, "}\n"} << QString()
-                                                 << u"limit:nesting_depth"_s;
+    QTest::newRow("tabular jsonl: deep nesting")
+        << u"tabular:pep_ru_mayors"_s << u"ru_mayors.jsonl"_s << Hostile{"{\"a\":", "[", "]", 200'000, "}\n"} << QString()
+        << u"limit:nesting_depth"_s;
     QTest::newRow("tabular jsonl: a line without end")
         << u"tabular:pep_ru_mayors"_s << u"ru_mayors.jsonl"_s << Hostile{"{\"a\":\"", "A", {}, 5'000'000, {}} << QString()
         << u"limit:line_length"_s;
-    QTest::newRow("tabular jsonl: record count") << u"tabular:pep_ru_mayors"_s << u"ru_mayors.jsonl"_s
-                                                 << Hostile{{}, "{\"a\":1}\n", {}, 10, {}} << u"records=5"_s
-                                                 << u"limit:record_count"_s;
+    QTest::newRow("tabular jsonl: record count")
+        << u"tabular:pep_ru_mayors"_s << u"ru_mayors.jsonl"_s << Hostile{{}, "{\"a\":1}\n", {}, 10, {}} << u"records=5"_s
+        << u"limit:record_count"_s;
     QTest::newRow("tabular json: deep nesting") << u"tabular:adv_interpol_api"_s << u"red_notices_details.json"_s
-                                                << Hostile{"[", "[", "]", 200'000, "]"} << QString()
-                                                << u"limit:nesting_depth"_s;
-    QTest::newRow("tabular json: a 50 MB string") << u"tabular:adv_interpol_api"_s << u"red_notices_details.json"_s
-                                                  << Hostile{"[{\"name\":\"", "A", {}, k50MB, "\"}]"} << QString()
-                                                  << u"limit:field_length"_s;
+                                                << Hostile{"[", "[", "]", 200'000, "]"} << QString() << u"limit:nesting_depth"_s;
+    QTest::newRow("tabular json: a 50 MB string")
+        << u"tabular:adv_interpol_api"_s << u"red_notices_details.json"_s << Hostile{"[{\"name\":\"", "A", {}, k50MB, "\"}]"}
+        << QString() << u"limit:field_length"_s;
     QTest::newRow("tabular json: record count")
-        << u"tabular:adv_interpol_api"_s << u"red_notices_details.json"_s << Hostile{"[{}", ",{}", {}, 10, "]"}
-        << u"records=5"_s << u"limit:record_count"_s;
+        << u"tabular:adv_interpol_api"_s << u"red_notices_details.json"_s << Hostile{"[{}", ",{}", {}, 10, "]"} << u"records=5"_s
+        << u"limit:record_count"_s;
     QTest::newRow("tabular yaml: deep block nesting")
         << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{{}, "- ", {}, 100'000, "x\n"} << QString()
         << u"limit:nesting_depth"_s;
     QTest::newRow("tabular yaml: deep flow nesting")
-        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: ", "[", "]", 200'000, "\n"}
-        << QString() << u"limit:nesting_depth"_s;
+        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: ", "[", "]", 200'000, "\n"} << QString()
+        << u"limit:nesting_depth"_s;
     QTest::newRow("tabular yaml: a line without end")
-        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: ", "A", {}, 5'000'000, {}}
-        << QString() << u"limit:line_length"_s;
+        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: ", "A", {}, 5'000'000, {}} << QString()
+        << u"limit:line_length"_s;
     QTest::newRow("tabular yaml: a 50 MB folded scalar")
-        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: >\n", "    AAAAAAAAAAAAAAAA\n", {}, 3'000'000, {}}
-        << QString() << u"limit:field_length"_s;
+        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s
+        << Hostile{"- a: >\n", "    AAAAAAAAAAAAAAAA\n", {}, 3'000'000, {}} << QString() << u"limit:field_length"_s;
     QTest::newRow("tabular yaml: an unterminated quote over 1 000 000 lines")
         << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{"- a: \"", "    x\n", {}, 1'000'000, {}}
         << QString() << u"limit:field_length"_s;
-    QTest::newRow("tabular yaml: record count") << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s
-                                                << Hostile{{}, "- a: 1\n", {}, 10, {}} << u"records=5"_s
-                                                << u"limit:record_count"_s;
+    QTest::newRow("tabular yaml: record count")
+        << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s << Hostile{{}, "- a: 1\n", {}, 10, {}} << u"records=5"_s
+        << u"limit:record_count"_s;
     QTest::newRow("tabular yaml: aliases") << u"tabular:pep_us_congress"_s << u"legislators-current.yaml"_s
-                                           << Hostile{"- a: &x [1, 2]\n- b: *x\n", {}, {}, 0, {}} << QString()
-                                           << u"aliases"_s;
+                                           << Hostile{"- a: &x [1, 2]\n- b: *x\n", {}, {}, 0, {}} << QString() << u"aliases"_s;
 }
 
 void TestImportLimits::hostileFiles()
@@ -304,9 +312,8 @@ void TestImportLimits::hostileFiles()
         QVERIFY(f.write(input.bytes()) >= 0);
     }
     const ImportLimits l = limitsFrom(limits);
-    Result<ImportResult> r = importer.startsWith(u"tabular:")
-        ? importTabular(importer.mid(8), {path}, {}, l)
-        : importList(*parseFormat(importer), {path}, {}, l);
+    Result<ImportResult> r = importer.startsWith(u"tabular:") ? importTabular(importer.mid(8), {path}, {}, l)
+                                                              : importList(*parseFormat(importer), {path}, {}, l);
     if (expected.isEmpty()) {
         QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
         QVERIFY(!r->entities.isEmpty());

@@ -88,7 +88,7 @@ private slots:
             const QJsonObject primary = data.value(u"names"_s).toArray().first().toObject();
             screening::ScreenInput removed = organisation(primary.value(u"name"_s).toString());
             removed.type = data.value(u"type"_s).toString() == u"person"_s ? screening::EntityType::Person
-                                                                          : screening::EntityType::Organization;
+                                                                           : screening::EntityType::Organization;
             removed.lists = {u"ofac_sdn"_s};
             auto s = screening.screen(analyst, removed);
             QVERIFY2(s, s ? "" : qPrintable(s.error().message));

@@ -3,8 +3,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    kyc::fuzz::importOne(QStringLiteral("consolidated.csv"), data, size, [](const auto &file, auto &progress) {
-        return kyc::screening::detail::importCslCsv(file, progress);
-    });
+    kyc::fuzz::importOne(QStringLiteral("consolidated.csv"), data, size,
+                         [](const auto &file, auto &progress) { return kyc::screening::detail::importCslCsv(file, progress); });
     return 0;
 }

@@ -5,7 +5,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     using namespace kyc;
-    static const QString names[] = {QStringLiteral("cons_prim.csv"),QStringLiteral("cons_add.csv"),QStringLiteral("cons_alt.csv"),QStringLiteral("cons_comments.csv")};
+    static const QString names[] = {QStringLiteral("cons_prim.csv"), QStringLiteral("cons_add.csv"),
+                                    QStringLiteral("cons_alt.csv"), QStringLiteral("cons_comments.csv")};
     std::vector<screening::detail::InputFile> files;
     qint64 total = 0;
     for (const QByteArray &part : fuzz::parts(fuzz::bytesOf(data, size))) {

@@ -2,11 +2,11 @@
 // POST /aml/screen/batch, as an analyst of a real firm (so the service's own subject and list checks run after
 // the controller's), parsed by core/json as the router does. No answer may be a 500.
 #include "backend/backend.h"
-#include "backend/identity/accountservice.h"
 #include "backend/core/clock.h"
 #include "backend/core/config.h"
 #include "backend/core/json.h"
 #include "backend/http/controllers/controllers.h"
+#include "backend/identity/accountservice.h"
 #include "tests/fuzz/fuzzsupport.h"
 
 #include <QCoreApplication>
@@ -35,14 +35,18 @@ World *world()
         if (!b)
             qFatal("cannot open a backend: %s", qPrintable(b.error().message));
         out->backend = std::move(*b);
-        auto firm = out->backend->accounts().createFirm({QStringLiteral("Fuzz Ltd"), QStringLiteral("GB"), {},
-                                                         QStringLiteral("owner@fuzz.test"), QStringLiteral("fuzz fuzz fuzz fuzz"),
-                                                         QStringLiteral("Fuzz Owner"), {}});
+        auto firm = out->backend->accounts().createFirm({QStringLiteral("Fuzz Ltd"),
+                                                         QStringLiteral("GB"),
+                                                         {},
+                                                         QStringLiteral("owner@fuzz.test"),
+                                                         QStringLiteral("fuzz fuzz fuzz fuzz"),
+                                                         QStringLiteral("Fuzz Owner"),
+                                                         {}});
         if (!firm)
             qFatal("cannot create the firm: %s", qPrintable(firm.error().message));
-        auto analyst = out->backend->accounts().createUser(kyc::Actor::system(firm->first.id), QStringLiteral("analyst@fuzz.test"),
-                                                           QStringLiteral("Ana Lyst"), kyc::Role::Analyst,
-                                                           QStringLiteral("fuzz fuzz fuzz fuzz"));
+        auto analyst = out->backend->accounts().createUser(kyc::Actor::system(firm->first.id),
+                                                           QStringLiteral("analyst@fuzz.test"), QStringLiteral("Ana Lyst"),
+                                                           kyc::Role::Analyst, QStringLiteral("fuzz fuzz fuzz fuzz"));
         if (!analyst)
             qFatal("cannot create the analyst: %s", qPrintable(analyst.error().message));
         out->analyst.kind = kyc::Actor::Kind::User;

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0 || sources.isEmpty() || !dir.isValid())
         return 0;
     const TabularSource &source = sources[data[0] % sources.size()];
-    const QString name = source.defaultFiles.isEmpty() ? QStringLiteral("list.csv") : QFileInfo(source.defaultFiles.first()).fileName();
+    const QString name
+        = source.defaultFiles.isEmpty() ? QStringLiteral("list.csv") : QFileInfo(source.defaultFiles.first()).fileName();
     const QString path = dir.filePath(name);
     {
         QFile f(path);

@@ -9,9 +9,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     auto set = TabularMappingSet::fromBytes(kyc::fuzz::bytesOf(data, size));
     if (set) {
         (void)set->forFile(QStringLiteral("list.csv")).columns();
-        (void)parseDateForms(QStringLiteral("1 January 1970"), set->base().birthDates.isEmpty()
-                                                                 ? QList<DateForm>{}
-                                                                 : set->base().birthDates.first().forms);
+        (void)parseDateForms(QStringLiteral("1 January 1970"),
+                             set->base().birthDates.isEmpty() ? QList<DateForm>{} : set->base().birthDates.first().forms);
     }
     return 0;
 }

@@ -3,8 +3,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    kyc::fuzz::importOne(QStringLiteral("UN_consolidated.xml"), data, size, [](const auto &file, auto &progress) {
-        return kyc::screening::detail::importUnXml(file, progress);
-    });
+    kyc::fuzz::importOne(QStringLiteral("UN_consolidated.xml"), data, size,
+                         [](const auto &file, auto &progress) { return kyc::screening::detail::importUnXml(file, progress); });
     return 0;
 }

@@ -166,12 +166,12 @@ private slots:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<QByteArray>("contentType");
         QTest::addColumn<QByteArray>("body");
-        QTest::newRow("text body, admin route") << QByteArray("POST") << QByteArray("/api/v1/users/invite")
-                                                << QByteArray("text/plain") << QByteArray("hello");
+        QTest::newRow("text body, admin route")
+            << QByteArray("POST") << QByteArray("/api/v1/users/invite") << QByteArray("text/plain") << QByteArray("hello");
         QTest::newRow("broken JSON, admin route") << QByteArray("POST") << QByteArray("/api/v1/users/invite")
                                                   << QByteArray("application/json") << QByteArray("{\"email\":");
-        QTest::newRow("empty JSON, admin route") << QByteArray("POST") << QByteArray("/api/v1/api-keys")
-                                                 << QByteArray("application/json") << QByteArray("{}");
+        QTest::newRow("empty JSON, admin route")
+            << QByteArray("POST") << QByteArray("/api/v1/api-keys") << QByteArray("application/json") << QByteArray("{}");
         QTest::newRow("multipart garbage, import") << QByteArray("POST") << QByteArray("/api/v1/aml/lists/import")
                                                    << QByteArray("multipart/form-data; boundary=x") << QByteArray("junk");
         QTest::newRow("xml body, owner route") << QByteArray("PATCH") << QByteArray("/api/v1/firms/current/settings")
@@ -186,11 +186,17 @@ private slots:
         auto &accounts = m_server->backend().accounts();
         static QString viewerToken;
         if (viewerToken.isEmpty()) {
-            auto firm = accounts.createFirm({QStringLiteral("Order Ltd"), QStringLiteral("GB"), {}, QStringLiteral("owner@order.test"),
-                                             QStringLiteral("correct horse battery staple"), QStringLiteral("Or Der"), {}});
+            auto firm = accounts.createFirm({QStringLiteral("Order Ltd"),
+                                             QStringLiteral("GB"),
+                                             {},
+                                             QStringLiteral("owner@order.test"),
+                                             QStringLiteral("correct horse battery staple"),
+                                             QStringLiteral("Or Der"),
+                                             {}});
             QVERIFY(firm);
-            auto viewer = accounts.createUser(Actor::system(firm->first.id), QStringLiteral("viewer@order.test"),
-                                              QStringLiteral("Vi Ewer"), Role::Viewer, QStringLiteral("correct horse battery staple"));
+            auto viewer
+                = accounts.createUser(Actor::system(firm->first.id), QStringLiteral("viewer@order.test"),
+                                      QStringLiteral("Vi Ewer"), Role::Viewer, QStringLiteral("correct horse battery staple"));
             QVERIFY(viewer);
             auto session = m_server->backend().auth().openSession(*viewer, QStringLiteral("127.0.0.1"), QStringLiteral("order"));
             QVERIFY(session);

@@ -12,8 +12,8 @@
 #include "backend/identity/accountservice.h"
 #include "backend/identity/apikeyservice.h"
 #include "backend/identity/authservice.h"
-#include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/apiassert.h"
+#include "tests/testsupport/rawhttp.h"
 #include "tests/testsupport/testsupport.h"
 
 #include <QJsonArray>

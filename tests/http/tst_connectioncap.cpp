@@ -198,7 +198,8 @@ private slots:
     void closeIsHonoured_data()
     {
         QTest::addColumn<QByteArray>("raw");
-        QTest::newRow("HTTP/1.1 Connection: close") << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QTest::newRow("HTTP/1.1 Connection: close")
+            << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QTest::newRow("close among other tokens")
             << QByteArray("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nconnection: TE, Close\r\n\r\n");
         QTest::newRow("HTTP/1.0") << QByteArray("GET /api/v1/health HTTP/1.0\r\nHost: x\r\n\r\n");
@@ -210,7 +211,7 @@ private slots:
         QTest::newRow("POST with a body, then close")
             << QByteArray("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
                           "application/json\r\nContent-Length: 2\r\n\r\n{}")
-                   + kHealth;
+                + kHealth;
     }
     void closeIsHonoured()
     {

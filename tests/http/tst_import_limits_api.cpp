@@ -99,13 +99,14 @@ private slots:
         const qint64 versions = count(u"SELECT COUNT(*) FROM list_versions"_s);
         const HttpResult r = post(
             u"/aml/lists/import"_s,
-            {{u"source"_s, u"firm:deep_xml"_s}, {u"format"_s, u"un_xml"_s}, {u"storage_keys"_s, QJsonArray{u"deep.xml"_s}}}, m_owner);
+            {{u"source"_s, u"firm:deep_xml"_s}, {u"format"_s, u"un_xml"_s}, {u"storage_keys"_s, QJsonArray{u"deep.xml"_s}}},
+            m_owner);
         QCOMPARE(r.status, 422);
         QVERIFY2(r.body.contains("nesting depth limit"), r.body.constData());
         QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions"_s), versions);
-        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'un' AND active = 1 AND id = '"_s + m_unVersion
-                       + u"'"_s),
-                 1);
+        QCOMPARE(
+            count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'un' AND active = 1 AND id = '"_s + m_unVersion + u"'"_s),
+            1);
         // The server is alive and still screens against the serving version.
         QCOMPARE(test::request(port(), "GET", "/api/v1/health").status, 200);
     }

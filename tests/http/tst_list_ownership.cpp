@@ -74,8 +74,7 @@ struct Multipart {
     QByteArray body;
 };
 
-Multipart multipart(const QList<std::pair<QByteArray, QByteArray>> &fields,
-                    const QList<std::pair<QByteArray, QByteArray>> &files)
+Multipart multipart(const QList<std::pair<QByteArray, QByteArray>> &fields, const QList<std::pair<QByteArray, QByteArray>> &files)
 {
     const QByteArray boundary = "kyc-test-boundary-7d1f";
     Multipart m{"multipart/form-data; boundary=" + boundary, {}};
@@ -214,8 +213,7 @@ private slots:
         EXPECT(reg, 202);
         const QString confirm = test::mailedToken(backend().database(), m_server->dataDir(), u"mallory@hostile.test"_s);
         QVERIFY(!confirm.isEmpty());
-        const HttpResult owner
-            = post(u"/users/invitations/accept"_s, {{u"token"_s, confirm}, {u"password"_s, kPassword}});
+        const HttpResult owner = post(u"/users/invitations/accept"_s, {{u"token"_s, confirm}, {u"password"_s, kPassword}});
         EXPECT(owner, 201);
         m_attacker = owner.json().value(u"access_token"_s).toString();
         m_attackerFirm = owner.json().value(u"user"_s).toObject().value(u"firm_id"_s).toString();
@@ -350,8 +348,7 @@ private slots:
     {
         QVERIFY(upload(m_ownerA, u"executive.yaml"_s, sharedFile(u"/data/pep/us_congress_legislators/executive.yaml"_s)));
         EXPECT(importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s}), 400); // which mapping?
-        EXPECT(importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s}, {{u"mapping"_s, u"nope"_s}}),
-               400);
+        EXPECT(importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s}, {{u"mapping"_s, u"nope"_s}}), 400);
         const HttpResult r = importKeys(m_ownerA, u"firm:presidents"_s, u"tabular"_s, {u"executive.yaml"_s},
                                         {{u"mapping"_s, u"pep_us_executive"_s}});
         EXPECT(r, 201);
@@ -369,9 +366,9 @@ private slots:
         const HttpResult byCategory = screen(u"Abraham Lincoln"_s, m_analystA);
         EXPECT(byCategory, 201);
         QCOMPARE(byCategory.json().value(u"lists"_s).toArray(), QJsonArray{u"firm:presidents"_s});
-        EXPECT(send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanctions","pep","adverse_media"]})",
-                    m_ownerA),
-               200);
+        EXPECT(
+            send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanctions","pep","adverse_media"]})", m_ownerA),
+            200);
         QCOMPARE(screen(u"Abraham Lincoln"_s, m_ownerB).json().value(u"status"_s).toString(), u"clear"_s);
     }
 
@@ -428,7 +425,8 @@ private slots:
         const HttpResult typo = send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanction"]})", m_ownerB);
         EXPECT(typo, 400);
         QVERIFY2(messages(typo).contains(u"sanction"_s), typo.body.constData());
-        QVERIFY(!get(u"/firms/current/settings"_s, m_ownerB).json().value(u"screening_lists"_s).toArray().contains(u"sanction"_s));
+        QVERIFY(
+            !get(u"/firms/current/settings"_s, m_ownerB).json().value(u"screening_lists"_s).toArray().contains(u"sanction"_s));
 
         // A valid category with nothing loaded for it: refused with the reason, never "clear".
         EXPECT(send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["pep"]})", m_ownerB), 200);
@@ -436,15 +434,15 @@ private slots:
         const HttpResult none = screen(u"Saddam Hussein"_s, m_ownerB);
         EXPECT(none, 422);
         QVERIFY2(none.json().value(u"message"_s).toString().contains(u"screening_lists"_s), none.body.constData());
-        EXPECT(post(u"/aml/screen/batch"_s, {{u"subjects"_s, QJsonArray{QJsonObject{{u"name"_s, u"Saddam Hussein"_s},
-                                                                                   {u"type"_s, u"person"_s}}}}},
+        EXPECT(post(u"/aml/screen/batch"_s,
+                    {{u"subjects"_s, QJsonArray{QJsonObject{{u"name"_s, u"Saddam Hussein"_s}, {u"type"_s, u"person"_s}}}}},
                     m_ownerB),
                422);
         QCOMPARE(count(u"SELECT COUNT(*) FROM screenings WHERE firm_id = ?"_s, {m_firmB}), before);
         QCOMPARE(count(u"SELECT COUNT(*) FROM screening_batches WHERE firm_id = ?"_s, {m_firmB}), 0);
-        EXPECT(send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanctions","pep","adverse_media"]})",
-                    m_ownerB),
-               200);
+        EXPECT(
+            send("PATCH", u"/firms/current/settings"_s, R"({"screening_lists":["sanctions","pep","adverse_media"]})", m_ownerB),
+            200);
         EXPECT(screen(u"Saddam Hussein"_s, m_ownerB), 201);
     }
 
@@ -458,8 +456,8 @@ private slots:
         auto s = fresh.backend().auth().openSession(f->second, u"127.0.0.1"_s, u"t"_s);
         QVERIFY(s);
         const test::Headers auth{{"Authorization", "Bearer " + s->accessToken.toLatin1()}};
-        const HttpResult r = test::request(fresh.port(), "POST", "/api/v1/aml/screen",
-                                           R"({"name":"Saddam Hussein","type":"person"})", auth);
+        const HttpResult r
+            = test::request(fresh.port(), "POST", "/api/v1/aml/screen", R"({"name":"Saddam Hussein","type":"person"})", auth);
         EXPECT(r, 422);
         QVERIFY2(r.json().value(u"message"_s).toString().contains(u"No screening list is loaded"_s), r.body.constData());
         EXPECT(test::request(fresh.port(), "POST", "/api/v1/aml/screen/batch",
@@ -543,7 +541,8 @@ private slots:
         const QString serving = newer.json().value(u"id"_s).toString();
         const HttpResult older = importWeek("2024-04-26", false);
         EXPECT(older, 409);
-        QVERIFY2(older.json().value(u"message"_s).toString().contains(u"older than the serving version"_s), older.body.constData());
+        QVERIFY2(older.json().value(u"message"_s).toString().contains(u"older than the serving version"_s),
+                 older.body.constData());
         QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'ofac_sdn' AND active = 1 AND id = ?"_s, {serving}),
                  1);
         const HttpResult forced = importWeek("2024-04-26", true);
@@ -566,7 +565,8 @@ private slots:
                 fields.append(std::pair<QByteArray, QByteArray>("force", "true"));
             if (!date.isEmpty())
                 fields.append(std::pair<QByteArray, QByteArray>("publication_date", date));
-            const Multipart m = multipart(fields, {{"sdn.csv", sharedFile(u"/data/sanctions/ofac_sdn_csv/%1/sdn.csv"_s.arg(set))}});
+            const Multipart m
+                = multipart(fields, {{"sdn.csv", sharedFile(u"/data/sanctions/ofac_sdn_csv/%1/sdn.csv"_s.arg(set))}});
             return send("POST", u"/aml/lists/import"_s, m.body, m_ownerA, m.contentType);
         };
         const HttpResult newer = importSet(u"2024-05-03_full"_s, false);
@@ -580,9 +580,9 @@ private slots:
         const HttpResult future = importSet(u"2024-04-26_full"_s, false, "2099-01-01");
         EXPECT(future, 422);
         QVERIFY2(future.body.contains("in the future"), future.body.constData());
-        QCOMPARE(count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'firm:sdn_week' AND active = 1 AND id = ?"_s,
-                       {serving}),
-                 1);
+        QCOMPARE(
+            count(u"SELECT COUNT(*) FROM list_versions WHERE source = 'firm:sdn_week' AND active = 1 AND id = ?"_s, {serving}),
+            1);
         const HttpResult forced = importSet(u"2024-04-26_full"_s, true);
         EXPECT(forced, 201);
         QCOMPARE(forced.json().value(u"forced"_s).toBool(), true);
@@ -609,8 +609,9 @@ private slots:
         f.close();
         QVERIFY(empty.backend().screening().importList(owner, u"ftm_json"_s, {file}, u"firm:own"_s));
         auto screenOn = [&](const QJsonObject &body) {
-            return test::request(empty.port(), "POST", "/api/v1/aml/screen", QJsonDocument(body).toJson(QJsonDocument::Compact),
-                                 {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + session->accessToken.toLatin1()}});
+            return test::request(
+                empty.port(), "POST", "/api/v1/aml/screen", QJsonDocument(body).toJson(QJsonDocument::Compact),
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + session->accessToken.toLatin1()}});
         };
         const HttpResult r = screenOn({{u"name"_s, u"Saddam Hussein"_s}, {u"type"_s, u"person"_s}});
         EXPECT(r, 422);

@@ -54,8 +54,8 @@ private slots:
         body.chop(2);
         QVERIFY(multipart::parse("Multipart/Form-Data; boundary=\"----WebKitFormBoundary7MA4YWxkTrZu0gW\"", body));
         // A filename with an escaped quote.
-        const QByteArray escaped = kDash + "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\\\"b.csv\"\r\n\r\nx\r\n"
-            + kDash + "--";
+        const QByteArray escaped
+            = kDash + "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\\\"b.csv\"\r\n\r\nx\r\n" + kDash + "--";
         auto e = multipart::parse(kType, escaped);
         QVERIFY(e);
         QCOMPARE(e->parts[0].fileName, u"a\"b.csv"_s);
@@ -80,8 +80,7 @@ private slots:
         QTest::newRow("two boundaries") << QByteArray(kType + "; boundary=x") << g << u"parameters"_s;
         QTest::newRow("preamble") << kType << QByteArray("preamble\r\n" + g) << u"start with the boundary"_s;
         QTest::newRow("bare LF in headers") << kType << with("\"format\"\r\n\r\n", "\"format\"\n\r\n") << u"bare LF"_s;
-        QTest::newRow("folded header") << kType << with("Content-Type: text/csv", "Content-Type:\r\n text/csv")
-                                       << u"folded"_s;
+        QTest::newRow("folded header") << kType << with("Content-Type: text/csv", "Content-Type:\r\n text/csv") << u"folded"_s;
         QTest::newRow("unknown header") << kType << with("Content-Type: text/csv", "X-Evil: 1") << u"only"_s;
         QTest::newRow("no disposition") << kType << with("Content-Disposition: form-data; name=\"format\"\r\n", "")
                                         << u"Content-Disposition"_s;
@@ -90,21 +89,19 @@ private slots:
         QTest::newRow("no name") << kType << with("form-data; name=\"format\"", "form-data") << u"parameters"_s;
         QTest::newRow("empty name") << kType << with("name=\"format\"", "name=\"\"") << u"name"_s;
         QTest::newRow("unknown parameter") << kType << with("name=\"format\"", "name=\"format\"; size=3") << u"unknown"_s;
-        QTest::newRow("repeated parameter") << kType << with("name=\"format\"", "name=\"format\"; name=\"x\"")
-                                            << u"parameters"_s;
+        QTest::newRow("repeated parameter") << kType << with("name=\"format\"", "name=\"format\"; name=\"x\"") << u"parameters"_s;
         QTest::newRow("unterminated quote") << kType << with("name=\"format\"", "name=\"format") << u"parameters"_s;
-        QTest::newRow("bad header name") << kType << with("Content-Type: text/csv", "Content Type: text/csv")
-                                         << u"token"_s;
+        QTest::newRow("bad header name") << kType << with("Content-Type: text/csv", "Content Type: text/csv") << u"token"_s;
         QTest::newRow("no closing boundary") << kType << QByteArray(field("format", "x")) << u"closing boundary"_s;
         QTest::newRow("data after close") << kType << QByteArray(g + "trailing") << u"after the closing"_s;
-        QTest::newRow("junk after boundary") << kType << with(kDash + "\r\nContent-Disposition: form-data; name=\"source\"",
-                                                              kDash + "  \r\nContent-Disposition: form-data; name=\"source\"")
+        QTest::newRow("junk after boundary") << kType
+                                             << with(kDash + "\r\nContent-Disposition: form-data; name=\"source\"",
+                                                     kDash + "  \r\nContent-Disposition: form-data; name=\"source\"")
                                              << u"followed by CRLF"_s;
         QTest::newRow("headers never end") << kType << QByteArray(kDash + "\r\nContent-Disposition: form-data; name=\"a\"\r\n")
                                            << u"do not end"_s;
         QTest::newRow("no part") << kType << QByteArray(kDash + "--") << u"no part"_s;
-        QTest::newRow("NUL in header") << kType << with("name=\"format\"", QByteArray("name=\"for\0mat\"", 14))
-                                       << u"NUL"_s;
+        QTest::newRow("NUL in header") << kType << with("name=\"format\"", QByteArray("name=\"for\0mat\"", 14)) << u"NUL"_s;
     }
 
     void refusesDeviations()

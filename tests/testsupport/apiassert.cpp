@@ -2,10 +2,10 @@
 
 #include "backend/http/apitypes.h"
 
-#include <QJsonArray>
-#include <QJsonObject>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QRegularExpression>
 #include <QSqlQuery>
 

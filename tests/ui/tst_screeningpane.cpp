@@ -15,8 +15,8 @@
 
 #include <QComboBox>
 #include <QJsonArray>
-#include <QLabel>
 #include <QJsonDocument>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMutex>
 #include <QProgressBar>

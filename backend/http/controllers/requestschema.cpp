@@ -349,8 +349,7 @@ Controller withRequestChecks(Controller c, const QStringList &schemaChecked)
         // not a list of what is wrong with the body.
         std::optional<Role> minRole;
         const AuthSpec auth = AuthSpec::parse(route.auth);
-        const QString roleName
-            = !auth.minRole.isEmpty() || !auth.jwt || auth.acceptsApiKey() ? auth.minRole : categoryMinRole(c);
+        const QString roleName = !auth.minRole.isEmpty() || !auth.jwt || auth.acceptsApiKey() ? auth.minRole : categoryMinRole(c);
         if (Role role; parseRole(roleName, &role))
             minRole = role;
         route.handler = [schema, minRole, inner = std::move(route.handler)](const ApiRequest &r) {

@@ -233,8 +233,9 @@ void checkImport(ImportRequest &in, QList<FieldError> &errors)
 {
     static const QRegularExpression sourceRe(QStringLiteral("^(firm:)?[a-z0-9_]+$"));
     if (!in.source.isEmpty() && !sourceRe.match(in.source).hasMatch())
-        errors << FieldError{QStringLiteral("source"),
-                             QStringLiteral("source must be lower-case letters, digits and '_' (a firm's own list: firm:<name>)")};
+        errors << FieldError{
+            QStringLiteral("source"),
+            QStringLiteral("source must be lower-case letters, digits and '_' (a firm's own list: firm:<name>)")};
     else if (screening::isFirmListName(in.source) && !screening::isValidFirmListName(in.source))
         errors << FieldError{QStringLiteral("source"),
                              QStringLiteral("a firm list is named firm:<name>, at most 48 letters, digits or '_' after firm:")};
@@ -295,8 +296,9 @@ Result<ImportRequest> importFromJson(const ApiRequest &r)
 
 bool isMultipart(const ApiRequest &r)
 {
-    return QString::fromLatin1(r.header("content-type")).trimmed().startsWith(QStringLiteral("multipart/form-data"),
-                                                                               Qt::CaseInsensitive);
+    return QString::fromLatin1(r.header("content-type"))
+        .trimmed()
+        .startsWith(QStringLiteral("multipart/form-data"), Qt::CaseInsensitive);
 }
 
 Result<ImportRequest> importFromMultipart(const ApiRequest &r, const QString &dir)
