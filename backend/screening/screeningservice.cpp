@@ -546,6 +546,15 @@ QList<ListVersion> ScreeningService::visibleTo(const QList<ListVersion> &version
     return out;
 }
 
+namespace {
+// The list categories a firm's screening_lists may name besides list sources.
+const QStringList &listCategories()
+{
+    static const QStringList categories{QStringLiteral("sanctions"), QStringLiteral("pep"), QStringLiteral("adverse_media")};
+    return categories;
+}
+} // namespace
+
 Status ScreeningService::requireCoverage(const QList<ListVersion> &visible, const QStringList &lists,
                                          const QStringList &settingLists, bool requestNamedLists)
 {
@@ -555,9 +564,9 @@ Status ScreeningService::requireCoverage(const QList<ListVersion> &visible, cons
         covered = covered || lists.isEmpty() || lists.contains(v.source);
         official = official || v.owner.isEmpty();
     }
-    static const QStringList categories{QStringLiteral("sanctions"), QStringLiteral("pep"), QStringLiteral("adverse_media")};
     const bool settingNamesSources = !settingLists.isEmpty()
-        && std::none_of(settingLists.cbegin(), settingLists.cend(), [](const QString &l) { return categories.contains(l); });
+        && std::none_of(settingLists.cbegin(), settingLists.cend(),
+                        [](const QString &l) { return listCategories().contains(l); });
     if (covered && !official && !requestNamedLists && !settingNamesSources)
         return fail(ErrorCode::BusinessRule,
                     QStringLiteral("No official list is loaded yet, only the firm's own lists; nothing was screened "
@@ -576,7 +585,7 @@ Status ScreeningService::requireCoverage(const QList<ListVersion> &visible, cons
 
 QList<FieldError> ScreeningService::checkListNames(const QString &firmId, const QStringList &names, const QString &field)
 {
-    QSet<QString> known = {QStringLiteral("sanctions"), QStringLiteral("pep"), QStringLiteral("adverse_media")};
+    QSet<QString> known(listCategories().cbegin(), listCategories().cend());
     for (const ListFormat f : {ListFormat::OfacSdnCsv, ListFormat::OfacConsCsv, ListFormat::UnXml, ListFormat::EuFsfXml,
                                ListFormat::UkXml, ListFormat::BisDplTxt, ListFormat::CslCsv, ListFormat::FtmJson})
         known.insert(defaultSource(f));
